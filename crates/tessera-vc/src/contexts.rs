@@ -1,0 +1,1 @@
+//! The bundled JSON-LD contexts, compiled in, and the offline loader.
