@@ -1,1 +1,141 @@
 //! JSON-LD → RDF under the strict policy → RDFC-1.0 canonical N-Quads.
+//!
+//! - JSON-LD 1.1 to RDF: <https://www.w3.org/TR/json-ld11-api/#rdf-serialization-deserialization-algorithms>
+//! - RDFC-1.0: <https://www.w3.org/TR/rdf-canon/>
+//!
+//! "Strict" (safe mode, as `eddsa-rdfc-2022` requires of a signer): a term no context defines, a
+//! value the expansion would drop, or a relative IRI is an error naming its JSON path, because
+//! whatever is dropped is not signed and could be forged. Only bundled contexts are used
+//! ([`crate::contexts`]); any other URL is [`CanonError::UnknownContext`].
+//!
+//! Bad input costs bounded time and memory: [`Limits`] are checked by an iterative walk before
+//! anything recursive runs, and RDFC-1.0 runs with poison-graph limits.
+//!
+//! All functions are thread-safe; the processed-context cache is shared behind a lock.
+
+mod general;
+mod guard;
+mod quads;
+mod rdfc;
+
+pub use rdfc::{DEPTH_FACTOR, PERMUTATION_LIMIT};
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Default largest accepted document, as estimated serialised JSON bytes.
+///
+/// A CLR transcript embedding a hundred OB credentials is about 1.5 MB; 8 MiB leaves room while
+/// keeping a hostile document's cost to a few hundred milliseconds.
+pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Default deepest accepted JSON nesting (objects and arrays). Real credentials stay under 25;
+/// the bound keeps the recursive JSON-LD expansion far from the thread's stack limit.
+pub const MAX_DEPTH: usize = 64;
+
+/// Input limits for [`canonicalize_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest document, as estimated serialised JSON bytes.
+    pub max_bytes: usize,
+    /// Deepest JSON nesting.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: MAX_DOCUMENT_BYTES,
+            max_depth: MAX_DEPTH,
+        }
+    }
+}
+
+/// Why a document could not be canonicalized. (Never "it did not verify": that is a verdict.)
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CanonError {
+    /// A context URL that is not bundled; nothing is fetched.
+    #[error("unknown JSON-LD context `{url}`: only bundled contexts are used (no network)")]
+    UnknownContext { url: String },
+
+    /// Safe mode: an undefined term, a dropped value or a relative IRI, at `path`.
+    #[error("safe mode: {reason} (at {path})")]
+    SafeMode { path: String, reason: String },
+
+    /// Not valid JSON-LD.
+    #[error("invalid JSON-LD{}: {reason}", path.as_ref().map(|p| format!(" at {p}")).unwrap_or_default())]
+    InvalidJsonLd {
+        path: Option<String>,
+        reason: String,
+    },
+
+    /// The document is larger than the limit.
+    #[error("document too large: over {limit} bytes")]
+    TooLarge { limit: usize },
+
+    /// The document nests deeper than the limit.
+    #[error("document nested too deeply: over {limit} levels")]
+    TooDeep { limit: usize },
+
+    /// RDFC-1.0 gave up: the graph is built to make canonicalization explode (dataset poisoning).
+    #[error("RDFC-1.0 refused a poison graph: {reason}")]
+    Poison { reason: String },
+
+    /// Another RDFC-1.0 failure.
+    #[error("RDFC-1.0 failed: {reason}")]
+    Rdfc { reason: String },
+
+    /// Input N-Quads that do not parse.
+    #[error("invalid N-Quads at line {line}: {reason}")]
+    InvalidNQuads { line: usize, reason: String },
+}
+
+/// The RDFC-1.0 (SHA-256) canonical N-Quads of a JSON-LD document, in safe mode, offline.
+pub fn canonicalize(doc: &Value) -> Result<String, CanonError> {
+    canonicalize_with(doc, &Limits::default())
+}
+
+/// [`canonicalize`] with explicit input limits.
+pub fn canonicalize_with(doc: &Value, limits: &Limits) -> Result<String, CanonError> {
+    let quads = to_quads(doc, limits)?;
+    rdfc::canonical_nquads(&quads)
+}
+
+/// The document's RDF as N-Quads, before canonicalization (blank node labels as generated, quads
+/// in generation order): for diagnostics and differential tests.
+pub fn to_nquads(doc: &Value) -> Result<String, CanonError> {
+    let quads = to_quads(doc, &Limits::default())?;
+    Ok(quads::to_nquads_string(&quads))
+}
+
+/// RDFC-1.0 canonical form of an N-Quads document.
+pub fn canonicalize_nquads(nquads: &str) -> Result<String, CanonError> {
+    if nquads.len() > MAX_DOCUMENT_BYTES {
+        return Err(CanonError::TooLarge {
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let quads = quads::parse_nquads(nquads)?;
+    rdfc::canonical_nquads(&quads)
+}
+
+/// The RDFC-1.0 issued identifier map of an N-Quads document: input blank node label →
+/// canonical label (both without `_:`).
+pub fn issued_identifiers(nquads: &str) -> Result<BTreeMap<String, String>, CanonError> {
+    if nquads.len() > MAX_DOCUMENT_BYTES {
+        return Err(CanonError::TooLarge {
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let quads = quads::parse_nquads(nquads)?;
+    rdfc::issued_identifiers(&quads)
+}
+
+/// Limits, bundled contexts only, then JSON-LD → quads.
+fn to_quads(doc: &Value, limits: &Limits) -> Result<Vec<quads::Quad>, CanonError> {
+    guard::check_limits(doc, limits)?;
+    guard::check_contexts(doc)?;
+    general::to_quads(doc)
+}
