@@ -1,0 +1,42 @@
+//! `tessera-review`: rubric-based evidence review and the time-variable mastery record, as pure
+//! code. No database, no HTTP, no clock: plain values in, plain values or a typed [`Error`] out.
+//! The service stores what these functions produce and calls them again when it reads it back.
+//!
+//! # Layout
+//! - [`rubric`]: the rubric model, TOML loading with `FILE:LINE:COLUMN` diagnostics, versions,
+//!   the content digest and version comparison. The file format is documented in `rubrics/README.md`.
+//! - [`case`]: import of a CASE 1.1 `CFRubric`.
+//! - [`ob`]: the rubric as OB 3.0 `ResultDescription`s and a scored review as `Result`s.
+//! - [`scoring`]: a review's per-criterion levels → mastered / not yet, total, borderline.
+//! - [`mastery`]: the per learner × competency state machine and the fold over dated events.
+//! - [`agreement`]: inter-rater agreement (percent, Cohen's kappa, linear and quadratic weights).
+//! - [`audit`]: the hash-chained audit entry and chain verification.
+//! - [`error`]: the one error enum.
+
+pub mod agreement;
+pub mod audit;
+pub mod case;
+pub mod error;
+pub mod mastery;
+pub mod ob;
+pub mod rubric;
+pub mod scoring;
+
+pub use agreement::{
+    Agreement, ConfusionMatrix, DoubleRating, PairAgreement, Weights, agreement_by_pair,
+};
+pub use audit::{
+    AuditEntry, AuditKind, ChainFault, ChainHead, Hash32, SubjectId, verify_chain,
+    verify_chain_to_head,
+};
+pub use case::{CaseImport, rubric_from_cf_rubric};
+pub use error::{Diagnostic, Diagnostics, Error, Location, Problem};
+pub use mastery::{
+    Attempt, EventKind, EventName, LearnerRecord, LevelAchieved, MasteryEvent, MasteryRecord,
+    MasteryState, OverrideRecord, ReviewDecision,
+};
+pub use rubric::{
+    Borderline, CaseLink, Combine, Criterion, Level, MasteryRule, Publish, Rubric, RubricChange,
+    RubricDigest, RubricRef, RubricVersion, VersionRelation, check_new_version,
+};
+pub use scoring::{CriterionScore, Outcome, ReviewProblem, ScoredCriterion, ScoredReview};
