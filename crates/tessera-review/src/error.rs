@@ -394,7 +394,7 @@ impl fmt::Display for Problem {
                 previous_points,
             } => write!(
                 f,
-                "levels of criterion `{criterion}` must be ordered from lowest to highest with strictly increasing points: `{level}` ({points} points) follows `{previous}` ({previous_points} points)"
+                "levels of criterion `{criterion}` must be listed lowest first with strictly increasing points: `{level}` (points = {points}) follows `{previous}` (points = {previous_points})"
             ),
             Problem::TooFewLevels { criterion } => {
                 write!(f, "criterion `{criterion}` needs at least two levels")
