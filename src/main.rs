@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod review_cli;
 mod service_cli;
 mod vc_cli;
 
@@ -27,6 +28,8 @@ enum Command {
     Credentials(vc_cli::Command),
     #[command(flatten)]
     Service(service_cli::Command),
+    #[command(flatten)]
+    Review(review_cli::Command),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +37,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Credentials(command) => vc_cli::run(command),
         Command::Service(command) => service_cli::run(command),
+        Command::Review(command) => review_cli::run(command),
     }
 }
