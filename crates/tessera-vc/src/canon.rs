@@ -34,12 +34,16 @@ pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 /// the bound keeps the recursive JSON-LD expansion far from the thread's stack limit.
 pub const MAX_DEPTH: usize = 64;
 
+/// The deepest nesting any [`Limits`] can allow: larger `max_depth` values are clamped to it, so
+/// the worker stack stays a sane reservation.
+pub const HARD_MAX_DEPTH: usize = 512;
+
 /// Input limits for [`canonicalize_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest document, as estimated serialised JSON bytes.
     pub max_bytes: usize,
-    /// Deepest JSON nesting.
+    /// Deepest JSON nesting (clamped to [`HARD_MAX_DEPTH`]).
     pub max_depth: usize,
 }
 
@@ -87,6 +91,10 @@ pub enum CanonError {
     #[error("RDFC-1.0 failed: {reason}")]
     Rdfc { reason: String },
 
+    /// The machine could not provide what processing needs (for example a worker thread).
+    #[error("out of resources: {reason}")]
+    Resources { reason: String },
+
     /// Input N-Quads that do not parse.
     #[error("invalid N-Quads at line {line}: {reason}")]
     InvalidNQuads { line: usize, reason: String },
@@ -110,32 +118,94 @@ pub fn to_nquads(doc: &Value) -> Result<String, CanonError> {
     Ok(quads::to_nquads_string(&quads))
 }
 
-/// RDFC-1.0 canonical form of an N-Quads document.
+/// The hash function RDFC-1.0 runs with. SHA-256 is the default and the one `eddsa-rdfc-2022`
+/// uses; SHA-384 is the spec's other named option (rdf-canon test075).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RdfcHash {
+    /// SHA-256 (the default).
+    #[default]
+    Sha256,
+    /// SHA-384.
+    Sha384,
+}
+
+/// RDFC-1.0 (SHA-256) canonical form of an N-Quads document.
 pub fn canonicalize_nquads(nquads: &str) -> Result<String, CanonError> {
-    if nquads.len() > MAX_DOCUMENT_BYTES {
-        return Err(CanonError::TooLarge {
-            limit: MAX_DOCUMENT_BYTES,
-        });
-    }
-    let quads = quads::parse_nquads(nquads)?;
-    rdfc::canonical_nquads(&quads)
+    canonicalize_nquads_with(nquads, RdfcHash::Sha256)
+}
+
+/// RDFC-1.0 canonical form of an N-Quads document, with the given hash function.
+pub fn canonicalize_nquads_with(nquads: &str, hash: RdfcHash) -> Result<String, CanonError> {
+    let quads = parse_bounded(nquads)?;
+    rdfc::canonical_nquads_with(&quads, hash)
 }
 
 /// The RDFC-1.0 issued identifier map of an N-Quads document: input blank node label →
 /// canonical label (both without `_:`).
-pub fn issued_identifiers(nquads: &str) -> Result<BTreeMap<String, String>, CanonError> {
+pub fn issued_identifiers(
+    nquads: &str,
+    hash: RdfcHash,
+) -> Result<BTreeMap<String, String>, CanonError> {
+    let quads = parse_bounded(nquads)?;
+    rdfc::issued_identifiers(&quads, hash)
+}
+
+fn parse_bounded(nquads: &str) -> Result<Vec<quads::Quad>, CanonError> {
     if nquads.len() > MAX_DOCUMENT_BYTES {
         return Err(CanonError::TooLarge {
             limit: MAX_DOCUMENT_BYTES,
         });
     }
-    let quads = quads::parse_nquads(nquads)?;
-    rdfc::issued_identifiers(&quads)
+    quads::parse_nquads(nquads)
 }
+
+/// Stack reserved per level of JSON nesting for the general path. The `json-ld` crate's
+/// expansion recurses through large async frames: measured at about 250 KiB per nested node
+/// object (16 levels overflow a default 2 MiB thread stack), so this leaves a 4× margin.
+const STACK_PER_LEVEL: usize = 1024 * 1024;
 
 /// Limits, bundled contexts only, then JSON-LD → quads.
 fn to_quads(doc: &Value, limits: &Limits) -> Result<Vec<quads::Quad>, CanonError> {
     guard::check_limits(doc, limits)?;
+    guard::check_shape(doc)?;
     guard::check_contexts(doc)?;
-    general::to_quads(doc)
+    let quads = general_on_big_stack(doc, limits)?;
+    if quads.is_empty() {
+        // Everything in the document was dropped by expansion (for example a lone `id`, or only
+        // free-floating values): signing it would sign nothing.
+        return Err(CanonError::SafeMode {
+            path: "$".into(),
+            reason: "the document expands to no RDF statements: all of its content is dropped"
+                .into(),
+        });
+    }
+    Ok(quads)
+}
+
+/// Run the general path on a scoped thread whose stack fits `limits.max_depth` levels, so a
+/// deep (but accepted) document cannot overflow the caller's stack, whatever thread it is on
+/// (rayon and tokio blocking threads have 2 MiB). The stack is reserved, not committed, so the
+/// cost is one thread spawn (tens of µs against about a millisecond of expansion). A panic inside
+/// the JSON-LD library is contained and reported instead of unwinding into the caller.
+fn general_on_big_stack(doc: &Value, limits: &Limits) -> Result<Vec<quads::Quad>, CanonError> {
+    let stack = limits
+        .max_depth
+        .min(HARD_MAX_DEPTH)
+        .saturating_add(16)
+        .saturating_mul(STACK_PER_LEVEL);
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("tessera-jsonld".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, || general::to_quads(doc))
+            .map_err(|e| CanonError::Resources {
+                reason: format!("could not start the JSON-LD worker thread: {e}"),
+            })?;
+        worker.join().unwrap_or_else(|_| {
+            Err(CanonError::InvalidJsonLd {
+                path: None,
+                reason: "the JSON-LD processor failed on this document (internal panic)".into(),
+            })
+        })
+    })
 }

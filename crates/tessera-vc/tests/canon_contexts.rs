@@ -18,25 +18,82 @@ fn sha256_hex(s: &str) -> String {
 /// The digests are written here a second time on purpose: editing a context file or the listing
 /// alone must fail this test.
 const PINNED: &[(&str, &str)] = &[
-    ("credentials-v2.jsonld", "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"),
-    ("credentials-v1.jsonld", "ab4ddd9a531758807a79a5b450510d61ae8d147eab966cc9a200c07095b0cdcc"),
-    ("credentials-examples-v2.jsonld", "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c"),
-    ("credentials-status-v1.jsonld", "fda5add353231e6a6884a46b12e6c75464281900cb348284d9c360f62381d9f7"),
-    ("data-integrity-v2.jsonld", "67f21e6e33a6c14e5ccfd2fc7865f7474fb71a04af7e94136cb399dfac8ae8f4"),
-    ("data-integrity-v1.jsonld", "b5d829bd09aa7c42abc6efa0c8ed7635313b5487f37ccfce3ecd149ca9418554"),
-    ("multikey-v1.jsonld", "ba2c182de2d92f7e47184bcca8fcf0beaee6d3986c527bf664c195bbc7c58597"),
-    ("ed25519-2020-v1.jsonld", "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588"),
-    ("security-v1.jsonld", "e2d146cd556f6fa5f14996c6f1749667d5a14073fa30f0643990068e2c0b1bac"),
-    ("security-v2.jsonld", "4cb186bc29c08af6e40c58178c22dd84d542f2871a063afed6e648b47abc3cf6"),
-    ("did-v1.jsonld", "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f"),
-    ("ob-v3p0-context-3.0.3.json", "3d34f4d4ef1bce691106e63798beb5e7b862ba841423f5ee1e53ab7ddf3bca84"),
-    ("ob-v3p0-context-3.0.2.json", "00666ad080ba407687ed1846b7f5e7495f5019042b202a727de47c48a1755c53"),
-    ("ob-v3p0-context-3.0.1.json", "d582f3564282fb3b709136d28412e78e70b678b4dbc2f0221f67d84932748355"),
-    ("ob-v3p0-context-3.0.0.json", "b077fa134d909d92c1dcd1c153f2af1b244aeb415967fdc1467d7fc5dd48ac10"),
-    ("ob-v3p0-extensions.json", "146f85aa16effd7ca1da8056eb443f53ce1eca8a34186cb062832c0a97d889c3"),
-    ("clr-v2p0-context-2.0.1.json", "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6"),
-    ("clr-v2p0-context-2.0.0.json", "e198d7b517d74c5036434ce495086f67b10244709e9a3df9dcb7f8b1579b6167"),
-    ("citizenship-v4rc1.jsonld", "5038c7383afd7ab2158f1b997913a8f60978a0abcf96e0b0d08e29f146d2db1e"),
+    (
+        "credentials-v2.jsonld",
+        "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734",
+    ),
+    (
+        "credentials-v1.jsonld",
+        "ab4ddd9a531758807a79a5b450510d61ae8d147eab966cc9a200c07095b0cdcc",
+    ),
+    (
+        "credentials-examples-v2.jsonld",
+        "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c",
+    ),
+    (
+        "credentials-status-v1.jsonld",
+        "fda5add353231e6a6884a46b12e6c75464281900cb348284d9c360f62381d9f7",
+    ),
+    (
+        "data-integrity-v2.jsonld",
+        "67f21e6e33a6c14e5ccfd2fc7865f7474fb71a04af7e94136cb399dfac8ae8f4",
+    ),
+    (
+        "data-integrity-v1.jsonld",
+        "b5d829bd09aa7c42abc6efa0c8ed7635313b5487f37ccfce3ecd149ca9418554",
+    ),
+    (
+        "multikey-v1.jsonld",
+        "ba2c182de2d92f7e47184bcca8fcf0beaee6d3986c527bf664c195bbc7c58597",
+    ),
+    (
+        "ed25519-2020-v1.jsonld",
+        "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588",
+    ),
+    (
+        "security-v1.jsonld",
+        "e2d146cd556f6fa5f14996c6f1749667d5a14073fa30f0643990068e2c0b1bac",
+    ),
+    (
+        "security-v2.jsonld",
+        "4cb186bc29c08af6e40c58178c22dd84d542f2871a063afed6e648b47abc3cf6",
+    ),
+    (
+        "did-v1.jsonld",
+        "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f",
+    ),
+    (
+        "ob-v3p0-context-3.0.3.json",
+        "3d34f4d4ef1bce691106e63798beb5e7b862ba841423f5ee1e53ab7ddf3bca84",
+    ),
+    (
+        "ob-v3p0-context-3.0.2.json",
+        "00666ad080ba407687ed1846b7f5e7495f5019042b202a727de47c48a1755c53",
+    ),
+    (
+        "ob-v3p0-context-3.0.1.json",
+        "d582f3564282fb3b709136d28412e78e70b678b4dbc2f0221f67d84932748355",
+    ),
+    (
+        "ob-v3p0-context-3.0.0.json",
+        "b077fa134d909d92c1dcd1c153f2af1b244aeb415967fdc1467d7fc5dd48ac10",
+    ),
+    (
+        "ob-v3p0-extensions.json",
+        "146f85aa16effd7ca1da8056eb443f53ce1eca8a34186cb062832c0a97d889c3",
+    ),
+    (
+        "clr-v2p0-context-2.0.1.json",
+        "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6",
+    ),
+    (
+        "clr-v2p0-context-2.0.0.json",
+        "e198d7b517d74c5036434ce495086f67b10244709e9a3df9dcb7f8b1579b6167",
+    ),
+    (
+        "citizenship-v4rc1.jsonld",
+        "5038c7383afd7ab2158f1b997913a8f60978a0abcf96e0b0d08e29f146d2db1e",
+    ),
 ];
 
 #[test]
@@ -72,7 +129,10 @@ fn digests_agree_with_sources_md() {
                 .find(|(_, f, _)| f == file)
                 .unwrap_or_else(|| panic!("SOURCES.md lists {file}, which is not bundled"));
             let actual = sha256_hex(bundled(url).expect("bundled"));
-            assert!(actual.starts_with(prefix), "{file}: SOURCES.md says {digest}, bytes hash to {actual}");
+            assert!(
+                actual.starts_with(prefix),
+                "{file}: SOURCES.md says {digest}, bytes hash to {actual}"
+            );
             checked += 1;
         }
     }
@@ -84,7 +144,10 @@ fn listing_agrees_with_index_json() {
     let index: BTreeMap<String, String> = serde_json::from_str(INDEX_JSON).expect("index.json");
     assert_eq!(index.len(), 18);
     for (url, file) in &index {
-        let (_, f, _) = CONTEXTS.iter().find(|(u, _, _)| u == url).expect("indexed URL bundled");
+        let (_, f, _) = CONTEXTS
+            .iter()
+            .find(|(u, _, _)| u == url)
+            .expect("indexed URL bundled");
         assert_eq!(f, file, "{url}");
     }
     // The only context beyond index.json is the one the W3C `employ` vector needs.

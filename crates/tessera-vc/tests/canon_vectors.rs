@@ -24,14 +24,18 @@ fn w3c_alumni_unsigned_canonical_document() {
 
 #[test]
 fn w3c_alumni_signed_minus_proof_canonical_document() {
-    let doc = without_proof(include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/signedDataInt.json"));
+    let doc = without_proof(include_str!(
+        "vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/signedDataInt.json"
+    ));
     let expected = include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/canonDocDataInt.txt");
     assert_eq!(canonicalize(&doc).expect("canonicalize"), expected);
 }
 
 #[test]
 fn w3c_alumni_proof_configuration() {
-    let doc = json(include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/proofConfigDataInt.json"));
+    let doc = json(include_str!(
+        "vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/proofConfigDataInt.json"
+    ));
     let expected = include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/proofCanonDataInt.txt");
     assert_eq!(canonicalize(&doc).expect("canonicalize"), expected);
 }
@@ -42,19 +46,23 @@ fn w3c_employ_canonical_document_and_proof_configuration() {
     let signed = without_proof(include_str!(
         "vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/employ/signedDataInt.json"
     ));
-    let expected = include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/employ/canonDocDataInt.txt");
+    let expected =
+        include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/employ/canonDocDataInt.txt");
     assert_eq!(canonicalize(&unsigned).expect("unsigned"), expected);
     assert_eq!(canonicalize(&signed).expect("signed minus proof"), expected);
     let config = json(include_str!(
         "vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/employ/proofConfigDataInt.json"
     ));
-    let expected = include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/employ/proofCanonDataInt.txt");
+    let expected =
+        include_str!("vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/employ/proofCanonDataInt.txt");
     assert_eq!(canonicalize(&config).expect("proof config"), expected);
 }
 
 #[test]
 fn w3c_ed25519signature2020_canonical_document() {
-    let doc = without_proof(include_str!("vectors/w3c-vc-di-eddsa/Ed25519Signature2020/signedEdSig.json"));
+    let doc = without_proof(include_str!(
+        "vectors/w3c-vc-di-eddsa/Ed25519Signature2020/signedEdSig.json"
+    ));
     let expected = include_str!("vectors/w3c-vc-di-eddsa/Ed25519Signature2020/canonDocEdSig.txt");
     assert_eq!(canonicalize(&doc).expect("canonicalize"), expected);
 }
@@ -95,7 +103,13 @@ fn canonicalize_is_thread_safe_and_deterministic() {
     let expected = include_str!("vectors/1edtech-ob3/document-canon.txt");
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| (0..5).map(|_| canonicalize(&doc).expect("canon")).collect::<Vec<_>>()))
+            .map(|_| {
+                s.spawn(|| {
+                    (0..5)
+                        .map(|_| canonicalize(&doc).expect("canon"))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         for h in handles {
             for out in h.join().expect("thread") {

@@ -14,13 +14,12 @@ use crate::contexts;
 /// Size is an estimate of the serialised JSON (strings, keys and a few bytes per token), which
 /// tracks the memory the expansion will need; the walk stops as soon as a limit is crossed.
 pub(crate) fn check_limits(doc: &Value, limits: &Limits) -> Result<(), CanonError> {
+    let max_depth = limits.max_depth.min(super::HARD_MAX_DEPTH);
     let mut size: usize = 0;
     let mut stack: Vec<(&Value, usize)> = vec![(doc, 1)];
     while let Some((v, depth)) = stack.pop() {
-        if depth > limits.max_depth {
-            return Err(CanonError::TooDeep {
-                limit: limits.max_depth,
-            });
+        if depth > max_depth {
+            return Err(CanonError::TooDeep { limit: max_depth });
         }
         size = size.saturating_add(match v {
             Value::String(s) => s.len() + 2,
@@ -44,6 +43,24 @@ pub(crate) fn check_limits(doc: &Value, limits: &Limits) -> Result<(), CanonErro
         }
     }
     Ok(())
+}
+
+/// A JSON-LD document is a node object or an array of them; a top-level scalar (or a scalar in
+/// a top-level array) is a free-floating value that expansion silently drops.
+pub(crate) fn check_shape(doc: &Value) -> Result<(), CanonError> {
+    let bad = |path: String| CanonError::SafeMode {
+        path,
+        reason: "free-floating value: a JSON-LD document is an object or an array of objects"
+            .into(),
+    };
+    match doc {
+        Value::Object(_) => Ok(()),
+        Value::Array(items) => match items.iter().position(|v| !v.is_object()) {
+            Some(i) => Err(bad(format!("$[{i}]"))),
+            None => Ok(()),
+        },
+        _ => Err(bad("$".into())),
+    }
 }
 
 /// Every remote context URL the document refers to (`@context` strings and `@import`), in

@@ -9,11 +9,11 @@ use sophia_api::MownStr;
 use sophia_api::quad::Spog;
 use sophia_api::term::{BnodeId, IriRef, LanguageTag, SimpleTerm};
 use sophia_c14n::C14nError;
-use sophia_c14n::hash::Sha256;
+use sophia_c14n::hash::{Sha256, Sha384};
 use sophia_c14n::rdfc10;
 
-use super::CanonError;
 use super::quads::{Quad, Term};
+use super::{CanonError, RdfcHash};
 
 /// Recursion bound of the N-degree hash, as a multiple of the number of blank nodes
 /// (sophia's default; no real credential shape comes near it).
@@ -58,12 +58,24 @@ fn map_err(e: C14nError<std::convert::Infallible>) -> CanonError {
     }
 }
 
-/// The RDFC-1.0 canonical N-Quads of `quads` (duplicates collapse: a dataset is a set).
+/// The RDFC-1.0 (SHA-256) canonical N-Quads of `quads` (duplicates collapse: a dataset is a set).
 pub(crate) fn canonical_nquads(quads: &[Quad]) -> Result<String, CanonError> {
+    canonical_nquads_with(quads, RdfcHash::Sha256)
+}
+
+/// [`canonical_nquads`] with a chosen hash function.
+pub(crate) fn canonical_nquads_with(quads: &[Quad], hash: RdfcHash) -> Result<String, CanonError> {
     let ds = dataset(quads);
     let mut out = Vec::with_capacity(quads.len() * 128);
-    rdfc10::normalize_with::<Sha256, _, _>(&ds, &mut out, DEPTH_FACTOR, PERMUTATION_LIMIT)
-        .map_err(map_err)?;
+    match hash {
+        RdfcHash::Sha256 => {
+            rdfc10::normalize_with::<Sha256, _, _>(&ds, &mut out, DEPTH_FACTOR, PERMUTATION_LIMIT)
+        }
+        RdfcHash::Sha384 => {
+            rdfc10::normalize_with::<Sha384, _, _>(&ds, &mut out, DEPTH_FACTOR, PERMUTATION_LIMIT)
+        }
+    }
+    .map_err(map_err)?;
     // sophia writes the lexical forms of valid UTF-8 terms, so this cannot fail; keep it typed.
     String::from_utf8(out).map_err(|e| CanonError::Rdfc {
         reason: e.to_string(),
@@ -72,10 +84,20 @@ pub(crate) fn canonical_nquads(quads: &[Quad]) -> Result<String, CanonError> {
 
 /// The issued identifier map of RDFC-1.0 (input blank node label → canonical label, without
 /// `_:`), as the rdf-canon `*-rdfc10map.json` tests expect it.
-pub(crate) fn issued_identifiers(quads: &[Quad]) -> Result<BTreeMap<String, String>, CanonError> {
+pub(crate) fn issued_identifiers(
+    quads: &[Quad],
+    hash: RdfcHash,
+) -> Result<BTreeMap<String, String>, CanonError> {
     let ds = dataset(quads);
-    let (_, map) =
-        rdfc10::relabel_with::<Sha256, _>(&ds, DEPTH_FACTOR, PERMUTATION_LIMIT).map_err(map_err)?;
+    let map = match hash {
+        RdfcHash::Sha256 => {
+            rdfc10::relabel_with::<Sha256, _>(&ds, DEPTH_FACTOR, PERMUTATION_LIMIT).map(|r| r.1)
+        }
+        RdfcHash::Sha384 => {
+            rdfc10::relabel_with::<Sha384, _>(&ds, DEPTH_FACTOR, PERMUTATION_LIMIT).map(|r| r.1)
+        }
+    }
+    .map_err(map_err)?;
     Ok(map
         .iter()
         .map(|(k, v)| (k.to_string(), v.as_str().to_owned()))
