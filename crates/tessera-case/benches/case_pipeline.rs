@@ -1,6 +1,6 @@
 //! Parse + validate + map of a generated 5,000-item CASE framework, and export of it.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 fn pipeline(c: &mut Criterion) {

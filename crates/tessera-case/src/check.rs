@@ -19,10 +19,10 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use crate::AssociationType;
 use crate::error::{Rule, Violations};
 use crate::graph::find_cycles;
 use crate::package::{CfPackage, LinkGenUri};
-use crate::AssociationType;
 
 /// What an association end points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,10 +119,34 @@ pub(crate) fn check(package: &CfPackage, out: &mut Violations) -> Option<Resolut
     }
     if let Some(defs) = &package.definitions {
         let groups: [(&str, Vec<&str>); 5] = [
-            ("CFConcepts", defs.concepts.iter().map(|d| d.identifier.as_str()).collect()),
-            ("CFSubjects", defs.subjects.iter().map(|d| d.identifier.as_str()).collect()),
-            ("CFLicenses", defs.licenses.iter().map(|d| d.identifier.as_str()).collect()),
-            ("CFItemTypes", defs.item_types.iter().map(|d| d.identifier.as_str()).collect()),
+            (
+                "CFConcepts",
+                defs.concepts
+                    .iter()
+                    .map(|d| d.identifier.as_str())
+                    .collect(),
+            ),
+            (
+                "CFSubjects",
+                defs.subjects
+                    .iter()
+                    .map(|d| d.identifier.as_str())
+                    .collect(),
+            ),
+            (
+                "CFLicenses",
+                defs.licenses
+                    .iter()
+                    .map(|d| d.identifier.as_str())
+                    .collect(),
+            ),
+            (
+                "CFItemTypes",
+                defs.item_types
+                    .iter()
+                    .map(|d| d.identifier.as_str())
+                    .collect(),
+            ),
             (
                 "CFAssociationGroupings",
                 defs.association_groupings
@@ -133,7 +157,10 @@ pub(crate) fn check(package: &CfPackage, out: &mut Violations) -> Option<Resolut
         ];
         for (name, list) in groups {
             for (i, identifier) in list.into_iter().enumerate() {
-                ids.add(identifier, format!("$.CFDefinitions.{name}[{i}].identifier"));
+                ids.add(
+                    identifier,
+                    format!("$.CFDefinitions.{name}[{i}].identifier"),
+                );
             }
         }
     }
@@ -298,7 +325,10 @@ pub(crate) fn check(package: &CfPackage, out: &mut Violations) -> Option<Resolut
                 .checked_sub(2)
                 .and_then(|k| edges.get(&(cycle[k], cycle[k + 1])))
                 .copied();
-            let path = closing.map_or_else(|| "$.CFAssociations".into(), |a| format!("$.CFAssociations[{a}]"));
+            let path = closing.map_or_else(
+                || "$.CFAssociations".into(),
+                |a| format!("$.CFAssociations[{a}]"),
+            );
             out.push(
                 path,
                 rule.clone(),
@@ -344,7 +374,9 @@ mod tests {
     #[test]
     fn absolute_uris_need_a_scheme() {
         assert!(is_absolute_uri("https://example.org/uri/1"));
-        assert!(is_absolute_uri("urn:uuid:c739fefe-4f94-4a75-9203-e8621a7c2a1a"));
+        assert!(is_absolute_uri(
+            "urn:uuid:c739fefe-4f94-4a75-9203-e8621a7c2a1a"
+        ));
         assert!(!is_absolute_uri("/uri/1"));
         assert!(!is_absolute_uri("uri/1"));
         assert!(!is_absolute_uri("1http://x"));

@@ -202,8 +202,11 @@ impl Framework {
     /// order).
     #[must_use]
     pub fn children(&self, parent: Parent) -> Vec<Uuid> {
-        let mut links: Vec<&HierarchyLink> =
-            self.hierarchy.iter().filter(|l| l.parent == parent).collect();
+        let mut links: Vec<&HierarchyLink> = self
+            .hierarchy
+            .iter()
+            .filter(|l| l.parent == parent)
+            .collect();
         links.sort_by_key(|l| (l.sequence_number.is_none(), l.sequence_number));
         links.into_iter().map(|l| l.child).collect()
     }
@@ -248,8 +251,7 @@ pub fn export(framework: &Framework) -> CfPackage {
         a.origin = competency_link(link.child, &a.origin);
         a.destination = match link.parent {
             Parent::Document => {
-                if crate::check::parse_case_uuid(&a.destination.identifier) == Some(framework.id)
-                {
+                if crate::check::parse_case_uuid(&a.destination.identifier) == Some(framework.id) {
                     a.destination
                 } else {
                     document_link()
@@ -273,7 +275,11 @@ pub fn export(framework: &Framework) -> CfPackage {
     }
     CfPackage {
         document,
-        items: framework.competencies.iter().map(Competency::to_item).collect(),
+        items: framework
+            .competencies
+            .iter()
+            .map(Competency::to_item)
+            .collect(),
         associations,
         definitions: framework.definitions.clone(),
         rubrics: framework.rubrics.clone(),

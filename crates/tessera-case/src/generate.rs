@@ -93,7 +93,9 @@ pub fn package(items: usize) -> CfPackage {
         last_change_date_time: STAMP.into(),
         official_source_url: Some("https://standards.example.edu/math".into()),
         publisher: Some("Example State Department of Education".into()),
-        description: Some("A deterministic framework used to measure CASE import and export.".into()),
+        description: Some(
+            "A deterministic framework used to measure CASE import and export.".into(),
+        ),
         subject: vec!["Mathematics".into()],
         subject_uri: vec![link("Mathematics", subject_id)],
         language: Some("en".into()),
@@ -125,7 +127,10 @@ pub fn package(items: usize) -> CfPackage {
         };
         let code = code_of(i);
         let statement = match kind {
-            0 => format!("Domain {}: reason about quantities and their relationships.", i / 100 + 1),
+            0 => format!(
+                "Domain {}: reason about quantities and their relationships.",
+                i / 100 + 1
+            ),
             1 => format!("Cluster {code}: represent and solve problems in context."),
             _ => format!(
                 "{code}: Solve multi-step problems using the four operations, explaining each step ({i})."
@@ -140,7 +145,11 @@ pub fn package(items: usize) -> CfPackage {
             human_coding_scheme: Some(code.clone()),
             list_enumeration: Some((i % 10 + 1).to_string()),
             abbreviated_statement: None,
-            concept_keywords: if kind == 2 { vec!["operations".into()] } else { Vec::new() },
+            concept_keywords: if kind == 2 {
+                vec!["operations".into()]
+            } else {
+                Vec::new()
+            },
             concept_keywords_uri: None,
             notes: None,
             subject: Vec::new(),

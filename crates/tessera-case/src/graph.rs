@@ -37,13 +37,11 @@ pub(crate) fn find_cycles(adjacency: &[Vec<usize>], limit: usize) -> Vec<Vec<usi
                     mark[target] = Mark::OnStack;
                     stack.push((target, 0));
                 }
-                Some(Mark::OnStack) => {
-                    if cycles.len() < limit {
-                        let from = stack.iter().position(|(v, _)| *v == target).unwrap_or(0);
-                        let mut cycle: Vec<usize> = stack[from..].iter().map(|(v, _)| *v).collect();
-                        cycle.push(target);
-                        cycles.push(cycle);
-                    }
+                Some(Mark::OnStack) if cycles.len() < limit => {
+                    let from = stack.iter().position(|(v, _)| *v == target).unwrap_or(0);
+                    let mut cycle: Vec<usize> = stack[from..].iter().map(|(v, _)| *v).collect();
+                    cycle.push(target);
+                    cycles.push(cycle);
                 }
                 _ => {}
             }

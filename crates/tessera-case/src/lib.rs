@@ -42,7 +42,7 @@ use serde_json::Value;
 
 pub use association::AssociationType;
 pub use error::{CaseError, MAX_VIOLATIONS, Rule, Violation};
-pub use framework::{export, Competency, Framework, HierarchyLink, Parent, PrerequisiteLink};
+pub use framework::{Competency, Framework, HierarchyLink, Parent, PrerequisiteLink, export};
 pub use package::CfPackage;
 pub use schema::ValidationOptions;
 pub use version::CaseVersion;
@@ -84,7 +84,10 @@ impl ValidPackage {
 ///
 /// # Errors
 /// [`CaseError::Invalid`] with every violation found (up to [`MAX_VIOLATIONS`]).
-pub fn validate_value(value: &Value, options: &ValidationOptions) -> Result<ValidPackage, CaseError> {
+pub fn validate_value(
+    value: &Value,
+    options: &ValidationOptions,
+) -> Result<ValidPackage, CaseError> {
     let version = options
         .force_version
         .unwrap_or_else(|| version::detect(value));

@@ -28,10 +28,18 @@ pub struct CfPackage {
     #[serde(rename = "CFItems", default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<CfItem>,
     /// Relationships between the document, its items, and nodes elsewhere.
-    #[serde(rename = "CFAssociations", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "CFAssociations",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub associations: Vec<CfAssociation>,
     /// Concepts, subjects, licences, item types and association groupings.
-    #[serde(rename = "CFDefinitions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CFDefinitions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub definitions: Option<CfDefinitions>,
     /// Rubrics with their criteria and levels.
     #[serde(rename = "CFRubrics", default, skip_serializing_if = "Vec::is_empty")]
@@ -68,7 +76,11 @@ pub struct LinkGenUri {
     /// Resolvable URI of the target.
     pub uri: String,
     /// CASE 1.1: what kind of thing the target is (`CASE`, or `ext:…`).
-    #[serde(rename = "targetType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_type: Option<String>,
 }
 
@@ -128,7 +140,11 @@ pub struct CfDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_end_date: Option<String>,
     /// Link to the CFLicense.
-    #[serde(rename = "licenseURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "licenseURI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub license_uri: Option<LinkUri>,
     /// Notes on the framework.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,7 +170,11 @@ pub struct CfItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alternative_label: Option<String>,
     /// Label of the item's type (e.g. `Standard`, `Domain`).
-    #[serde(rename = "CFItemType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CFItemType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_type: Option<String>,
     /// Resolvable URI of the item.
     pub uri: String,
@@ -193,10 +213,18 @@ pub struct CfItem {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub education_level: Vec<String>,
     /// Link to the CFItemType definition.
-    #[serde(rename = "CFItemTypeURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CFItemTypeURI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_type_uri: Option<LinkUri>,
     /// Link to the CFLicense.
-    #[serde(rename = "licenseURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "licenseURI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub license_uri: Option<LinkUri>,
     /// Date the item's status started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -431,7 +459,11 @@ pub struct CfRubric {
     /// Timestamp of the last change.
     pub last_change_date_time: String,
     /// The criteria (rows) of the rubric.
-    #[serde(rename = "CFRubricCriteria", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "CFRubricCriteria",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub criteria: Vec<CfRubricCriterion>,
     /// CASE 1.1 proprietary extensions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -539,9 +571,12 @@ impl CfPackage {
             }
         }
         if let Some(defs) = &mut self.definitions {
-            defs.concepts.sort_by(|a, b| a.identifier.cmp(&b.identifier));
-            defs.subjects.sort_by(|a, b| a.identifier.cmp(&b.identifier));
-            defs.licenses.sort_by(|a, b| a.identifier.cmp(&b.identifier));
+            defs.concepts
+                .sort_by(|a, b| a.identifier.cmp(&b.identifier));
+            defs.subjects
+                .sort_by(|a, b| a.identifier.cmp(&b.identifier));
+            defs.licenses
+                .sort_by(|a, b| a.identifier.cmp(&b.identifier));
             defs.item_types
                 .sort_by(|a, b| a.identifier.cmp(&b.identifier));
             defs.association_groupings

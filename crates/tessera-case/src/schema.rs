@@ -17,12 +17,12 @@
 
 use std::sync::OnceLock;
 
-use jsonschema::error::ValidationErrorKind;
 use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use crate::error::{pointer_to_path, push_property, Rule, Violations};
 use crate::CaseVersion;
+use crate::error::{Rule, Violations, pointer_to_path, push_property};
 
 /// The official CASE 1.1 CFPackage JSON Schema (draft 2019-09).
 /// `$id`: <https://purl.imsglobal.org/spec/case/v1p1/schema/json/case_v1p1_cfpackage-jsonschema1.json>
@@ -138,7 +138,9 @@ pub(crate) fn validate(
                     out.push(
                         path,
                         Rule::Schema(keyword.clone()),
-                        format!("property \"{name}\" is not allowed here by the CASE {version} schema"),
+                        format!(
+                            "property \"{name}\" is not allowed here by the CASE {version} schema"
+                        ),
                     );
                 }
             }
@@ -172,8 +174,18 @@ mod tests {
         // Would panic inside `validator` otherwise.
         let empty = serde_json::json!({});
         let mut out = Violations::default();
-        validate(&empty, CaseVersion::V1_0, &ValidationOptions::default(), &mut out);
-        validate(&empty, CaseVersion::V1_1, &ValidationOptions::default(), &mut out);
+        validate(
+            &empty,
+            CaseVersion::V1_0,
+            &ValidationOptions::default(),
+            &mut out,
+        );
+        validate(
+            &empty,
+            CaseVersion::V1_1,
+            &ValidationOptions::default(),
+            &mut out,
+        );
         // Both report the missing CFDocument.
         assert_eq!(out.list.len(), 2, "{:?}", out.list);
         assert!(out.list.iter().all(|v| v.path == "$.CFDocument"));

@@ -141,7 +141,9 @@ mod tests {
         );
         assert_eq!(detect(&json!({"CFDocument": {}})), CaseVersion::V1_0);
         assert_eq!(
-            detect(&json!({"CFDocument": {}, "CFAssociations": [{"associationType": "isTranslationOf"}]})),
+            detect(
+                &json!({"CFDocument": {}, "CFAssociations": [{"associationType": "isTranslationOf"}]})
+            ),
             CaseVersion::V1_1
         );
         assert_eq!(
@@ -149,7 +151,9 @@ mod tests {
             CaseVersion::V1_1
         );
         assert_eq!(
-            detect(&json!({"CFDocument": {}, "CFRubrics": [{"CFRubricCriteria": [{"CFRubricCriterionLevels": [{"extensions": {}}]}]}]})),
+            detect(
+                &json!({"CFDocument": {}, "CFRubrics": [{"CFRubricCriteria": [{"CFRubricCriterionLevels": [{"extensions": {}}]}]}]})
+            ),
             CaseVersion::V1_1
         );
     }

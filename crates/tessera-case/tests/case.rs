@@ -1,0 +1,393 @@
+//! Import, validation, mapping and round-trip tests against the fixtures in `tests/fixtures`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use tessera_case::{
+    CaseError, CaseVersion, CfPackage, Framework, Parent, ValidationOptions, export, generate,
+    import, to_json, validate,
+};
+
+const V1P1: &str = include_str!("fixtures/case-1.1-fractions.json");
+const V1P0: &str = include_str!("fixtures/case-1.0-science.json");
+
+fn opts() -> ValidationOptions {
+    ValidationOptions::default()
+}
+
+fn import_ok(json: &str) -> Framework {
+    match import(json.as_bytes(), &opts()) {
+        Ok(f) => f,
+        Err(e) => panic!("expected a valid package, got {e}\n{:#?}", e.violations()),
+    }
+}
+
+fn uuid(text: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(text).unwrap()
+}
+
+/// Sorts every array of objects that carry an `identifier`, recursively, so two JSON documents
+/// that differ only in list order compare equal, and drops empty lists (CASE gives `[]` and an
+/// absent list the same meaning; export omits empty lists).
+fn normalize(value: &mut Value) {
+    match value {
+        Value::Array(list) => {
+            list.iter_mut().for_each(normalize);
+            if list.iter().all(|v| v.get("identifier").is_some()) {
+                list.sort_by(|a, b| {
+                    a["identifier"]
+                        .to_string()
+                        .cmp(&b["identifier"].to_string())
+                });
+            }
+        }
+        Value::Object(map) => {
+            map.retain(|_, v| !matches!(v, Value::Array(list) if list.is_empty()));
+            map.values_mut().for_each(normalize);
+        }
+        _ => {}
+    }
+}
+
+fn json_of(package: &CfPackage) -> Value {
+    serde_json::from_slice(&to_json(package).unwrap()).unwrap()
+}
+
+#[test]
+fn a_case_1_1_package_maps_hierarchy_prerequisites_and_keeps_everything_else() {
+    let fw = import_ok(V1P1);
+    assert_eq!(fw.case_version, CaseVersion::V1_1);
+    assert_eq!(fw.id, uuid("5d3e0000-0000-4000-8000-000000000001"));
+    assert_eq!(fw.document.title, "Grade 5 Mathematics: Fractions");
+    assert_eq!(fw.document.framework_type.as_deref(), Some("Competencies"));
+    assert_eq!(fw.competencies.len(), 9);
+    assert_eq!(
+        fw.hierarchy.len(),
+        9,
+        "every isChildOf inside the framework"
+    );
+    // Three precedes between items of the package; the fourth points to another framework and
+    // stays an ordinary association.
+    assert_eq!(fw.prerequisites.len(), 3);
+    let kinds: Vec<&str> = fw
+        .associations
+        .iter()
+        .map(|a| a.association_type.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "exactMatchOf",
+            "isRelatedTo",
+            "isTranslationOf",
+            "ext:alignsToCourse",
+            "precedes"
+        ]
+    );
+
+    let s1 = fw
+        .competencies
+        .iter()
+        .find(|c| c.code.as_deref() == Some("5.NF.A.1"))
+        .unwrap();
+    let s2 = fw
+        .competencies
+        .iter()
+        .find(|c| c.code.as_deref() == Some("5.NF.A.2"))
+        .unwrap();
+    assert!(
+        fw.prerequisites
+            .iter()
+            .any(|p| p.before == s1.id && p.after == s2.id),
+        "5.NF.A.1 precedes 5.NF.A.2"
+    );
+    let domain = fw
+        .competencies
+        .iter()
+        .find(|c| c.code.as_deref() == Some("5.NF"))
+        .unwrap();
+    assert_eq!(fw.children(Parent::Document), vec![domain.id]);
+    let clusters: Vec<Option<&str>> = fw
+        .children(Parent::Competency(domain.id))
+        .into_iter()
+        .map(|id| fw.competency(id).unwrap().code.as_deref())
+        .collect();
+    assert_eq!(
+        clusters,
+        [Some("5.NF.A"), Some("5.NF.B")],
+        "ordered by sequenceNumber"
+    );
+
+    // 1.1 extensions and rubrics are kept.
+    assert!(
+        s2.item
+            .extensions
+            .as_ref()
+            .unwrap()
+            .contains_key("https://tessera.example/ext/difficulty")
+    );
+    assert_eq!(fw.rubrics.len(), 1);
+    assert_eq!(fw.rubrics[0].criteria.len(), 2);
+    assert_eq!(fw.rubrics[0].criteria[0].levels.len(), 4);
+    assert_eq!(fw.definitions.as_ref().unwrap().item_types.len(), 3);
+    assert!(fw.package_extensions.is_some());
+}
+
+#[test]
+fn a_case_1_0_package_with_legacy_link_fields_imports_and_keeps_them() {
+    let fw = import_ok(V1P0);
+    assert_eq!(fw.case_version, CaseVersion::V1_0);
+    assert_eq!(fw.competencies.len(), 4);
+    assert_eq!(fw.hierarchy.len(), 4);
+    assert_eq!(fw.prerequisites.len(), 1);
+    assert_eq!(fw.associations.len(), 1, "the exactMatchOf to NGSS");
+    assert!(fw.document.extra.contains_key("CFPackageURI"));
+    assert!(fw.competencies[0].item.extra.contains_key("CFDocumentURI"));
+    let out = json_of(&export(&fw));
+    assert!(out["CFItems"][0]["CFDocumentURI"].is_object());
+    assert!(out["CFDocument"]["CFPackageURI"].is_object());
+    assert!(
+        out["CFDocument"].get("caseVersion").is_none(),
+        "a 1.0 package stays 1.0"
+    );
+}
+
+#[test]
+fn legacy_link_fields_are_rejected_when_tolerance_is_off() {
+    let strict = ValidationOptions {
+        legacy_links: false,
+        ..ValidationOptions::default()
+    };
+    let err = validate(V1P0.as_bytes(), &strict).unwrap_err();
+    let paths: Vec<&str> = err.violations().iter().map(|v| v.path.as_str()).collect();
+    assert!(paths.contains(&"$.CFDocument.CFPackageURI"), "{paths:?}");
+    assert!(paths.contains(&"$.CFItems[0].CFDocumentURI"), "{paths:?}");
+    assert!(
+        paths.contains(&"$.CFAssociations[5].CFDocumentURI"),
+        "{paths:?}"
+    );
+}
+
+/// (fixture, expected JSON path, expected rule code)
+const INVALID: &[(&str, &str, &str)] = &[
+    (
+        "missing-required-field",
+        "$.CFItems[2].fullStatement",
+        "schema.required",
+    ),
+    ("bad-uuid", "$.CFItems[3].identifier", "schema.format"),
+    (
+        "wrong-type",
+        "$.CFAssociations[2].sequenceNumber",
+        "schema.type",
+    ),
+    (
+        "dangling-association",
+        "$.CFAssociations[3].destinationNodeURI",
+        "dangling-reference",
+    ),
+    ("ischildof-cycle", "$.CFAssociations[2]", "hierarchy-cycle"),
+    (
+        "precedes-cycle",
+        "$.CFAssociations[17]",
+        "prerequisite-cycle",
+    ),
+    (
+        "unknown-field",
+        "$.CFItems[0].colour",
+        "schema.additionalProperties",
+    ),
+    (
+        "duplicate-identifier",
+        "$.CFAssociations[4].identifier",
+        "duplicate-identifier",
+    ),
+    (
+        "unsupported-case-version",
+        "$.CFDocument.caseVersion",
+        "schema.enum",
+    ),
+    (
+        "unknown-association-type",
+        "$.CFAssociations[0].associationType",
+        "schema.oneOf",
+    ),
+    (
+        "v1p0-bad-date-time",
+        "$.CFItems[1].lastChangeDateTime",
+        "schema.format",
+    ),
+];
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/invalid/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn every_invalid_fixture_is_rejected_naming_the_path_and_rule() {
+    for (name, path, rule) in INVALID {
+        let err = match import(&fixture(name), &opts()) {
+            Ok(_) => panic!("{name}: accepted an invalid package"),
+            Err(e) => e,
+        };
+        assert_eq!(err.code(), "case-invalid-package", "{name}: {err}");
+        // Each fixture breaks exactly one rule, and only that one is reported.
+        let got: Vec<(&str, String)> = err
+            .violations()
+            .iter()
+            .map(|v| (v.path.as_str(), v.rule.code()))
+            .collect();
+        assert_eq!(got, [(*path, rule.to_string())], "{name}: {err}");
+        // And the message names the path too, so a CLI user sees where.
+        assert!(err.to_string().contains("$."), "{name}: {err}");
+    }
+}
+
+#[test]
+fn cycles_are_reported_naming_the_items_on_them() {
+    let err = import(&fixture("ischildof-cycle"), &opts()).unwrap_err();
+    let v = err
+        .violations()
+        .iter()
+        .find(|v| v.rule.code() == "hierarchy-cycle")
+        .unwrap();
+    assert!(v.message.contains("5.NF.A ("), "{}", v.message);
+    assert!(v.message.contains("5.NF.A.1 ("), "{}", v.message);
+    assert!(v.path.starts_with("$.CFAssociations["), "{}", v.path);
+
+    let err = import(&fixture("precedes-cycle"), &opts()).unwrap_err();
+    let v = err
+        .violations()
+        .iter()
+        .find(|v| v.rule.code() == "prerequisite-cycle")
+        .unwrap();
+    for code in ["5.NF.A.1", "5.NF.A.2", "5.NF.B.4"] {
+        assert!(v.message.contains(code), "{}", v.message);
+    }
+}
+
+#[test]
+fn malformed_json_is_a_json_error_with_position() {
+    let err = import(b"{\n  \"CFDocument\": {,\n}", &opts()).unwrap_err();
+    match err {
+        CaseError::Json { line, .. } => assert_eq!(line, 2),
+        other => panic!("expected a JSON error, got {other}"),
+    }
+}
+
+#[test]
+fn json_that_is_not_an_object_is_rejected_at_the_root() {
+    let err = import(b"[1, 2, 3]", &opts()).unwrap_err();
+    assert_eq!(err.violations()[0].path, "$");
+    assert_eq!(err.violations()[0].rule.code(), "schema.type");
+}
+
+#[test]
+fn a_schema_valid_item_with_an_unanchored_uuid_is_caught_by_the_semantic_check() {
+    // The CASE 1.0 UUID pattern is not anchored, so "x<uuid>" passes the schema.
+    let mut v: Value = serde_json::from_str(V1P0).unwrap();
+    v["CFItems"][2]["identifier"] = Value::from("x1a2b0000-0000-4000-9000-000000000012");
+    let err = import(&serde_json::to_vec(&v).unwrap(), &opts()).unwrap_err();
+    let found = err
+        .violations()
+        .iter()
+        .any(|x| x.path == "$.CFItems[2].identifier" && x.rule.code() == "uuid");
+    assert!(found, "{:#?}", err.violations());
+}
+
+fn assert_round_trip(original: &str) {
+    let first = import_ok(original);
+    let exported = export(&first);
+    let bytes = to_json(&exported).unwrap();
+    let second = import(&bytes, &opts()).expect("exported package re-imports");
+    assert_eq!(second.case_version, first.case_version);
+
+    // Typed: the package read from the original equals the exported one, modulo order.
+    let original_value: Value = serde_json::from_str(original).unwrap();
+    let mut a = CfPackage::deserialize(&original_value).unwrap();
+    let mut b = export(&second);
+    a.normalize_order();
+    b.normalize_order();
+    assert_eq!(a, b);
+
+    // JSON: nothing renamed, dropped or respelled (numbers included), modulo order.
+    let mut x = original_value;
+    let mut y = json_of(&b);
+    normalize(&mut x);
+    normalize(&mut y);
+    assert_eq!(x, y);
+}
+
+#[test]
+fn import_export_import_round_trips_the_1_1_fixture() {
+    assert_round_trip(V1P1);
+}
+
+#[test]
+fn import_export_import_round_trips_the_1_0_fixture() {
+    assert_round_trip(V1P0);
+}
+
+#[test]
+fn import_export_import_round_trips_a_generated_5000_item_framework() {
+    assert_round_trip(&generate::package_json(5_000));
+}
+
+#[test]
+fn registry_edits_win_on_export() {
+    let mut fw = import_ok(V1P1);
+    let s5 = fw
+        .competencies
+        .iter()
+        .position(|c| c.code.as_deref() == Some("5.NF.B.4a"))
+        .unwrap();
+    fw.competencies[s5].statement = "Edited in Tessera.".into();
+    let s5_id = fw.competencies[s5].id;
+    let c1 = fw
+        .competencies
+        .iter()
+        .find(|c| c.code.as_deref() == Some("5.NF.A"))
+        .unwrap()
+        .id;
+    // Move 5.NF.B.4a from under 5.NF.B.4 to under 5.NF.A.
+    let link = fw.hierarchy.iter_mut().find(|l| l.child == s5_id).unwrap();
+    link.parent = Parent::Competency(c1);
+    link.sequence_number = Some(9);
+
+    let package = export(&fw);
+    let item = package
+        .items
+        .iter()
+        .find(|i| i.human_coding_scheme.as_deref() == Some("5.NF.B.4a"))
+        .unwrap();
+    assert_eq!(item.full_statement, "Edited in Tessera.");
+    let a = package
+        .associations
+        .iter()
+        .find(|a| a.association_type == "isChildOf" && a.origin.identifier == s5_id.to_string())
+        .unwrap();
+    assert_eq!(a.destination.identifier, c1.to_string());
+    assert_eq!(a.destination.title, "5.NF.A");
+    assert_eq!(a.sequence_number, Some(9));
+
+    let again = import(&to_json(&package).unwrap(), &opts()).unwrap();
+    assert_eq!(again.children(Parent::Competency(c1)).last(), Some(&s5_id));
+}
+
+#[test]
+fn the_generated_framework_has_the_documented_shape() {
+    let fw = import_ok(&generate::package_json(5_000));
+    assert_eq!(fw.competencies.len(), 5_000);
+    assert_eq!(fw.hierarchy.len(), 5_000);
+    // Per cluster of 10 (including the domain-headed first one): standards 2..9 each precede.
+    assert_eq!(fw.prerequisites.len(), 5_000 / 10 * 8);
+    assert_eq!(
+        fw.associations.len(),
+        100,
+        "one exactMatchOf every 50 items"
+    );
+    assert_eq!(fw.children(Parent::Document).len(), 50);
+}
