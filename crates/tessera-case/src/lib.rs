@@ -24,6 +24,7 @@
 //! - [`schema`]: the bundled official schemas and validation against them.
 //! - [`check`]: UUIDs, uniqueness, reference resolution, cycle detection.
 //! - [`framework`]: the registry model, the mapping, and [`export`].
+//! - [`rest`]: CASE REST binding shapes: stand-alone payloads, paging, `imsx_StatusInfo`.
 //! - [`generate`]: deterministic large frameworks for tests and benchmarks.
 //! - `error`: [`CaseError`], [`Violation`], [`Rule`].
 
@@ -34,6 +35,7 @@ pub mod framework;
 pub mod generate;
 mod graph;
 pub mod package;
+pub mod rest;
 pub mod schema;
 pub mod version;
 
