@@ -111,6 +111,13 @@ pub fn canonicalize_with(doc: &Value, limits: &Limits) -> Result<String, CanonEr
     rdfc::canonical_nquads(&quads)
 }
 
+/// [`canonicalize`] forced through the general `json-ld` path (never the compiled expander): the
+/// oracle of the differential tests, and the baseline of the benches.
+pub fn canonicalize_general(doc: &Value) -> Result<String, CanonError> {
+    let quads = to_quads(doc, &Limits::default())?;
+    rdfc::canonical_nquads(&quads)
+}
+
 /// The document's RDF as N-Quads, before canonicalization (blank node labels as generated, quads
 /// in generation order): for diagnostics and differential tests.
 pub fn to_nquads(doc: &Value) -> Result<String, CanonError> {
