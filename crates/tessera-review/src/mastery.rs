@@ -350,9 +350,9 @@ impl MasteryRecord {
     }
 
     /// Fold events, oldest first, into a record.
-    pub fn fold<'a>(
+    pub fn fold(
         competency: impl Into<String>,
-        events: impl IntoIterator<Item = &'a MasteryEvent>,
+        events: impl IntoIterator<Item = MasteryEvent>,
     ) -> Result<Self, Error> {
         let mut r = MasteryRecord::new(competency);
         for e in events {
@@ -362,7 +362,10 @@ impl MasteryRecord {
     }
 
     /// Apply one event. On error the record is unchanged.
-    pub fn apply(&mut self, e: &MasteryEvent) -> Result<(), Error> {
+    ///
+    /// Takes the event by value: the fold moves review decisions into the record instead of
+    /// copying them (see the `review` benchmark).
+    pub fn apply(&mut self, e: MasteryEvent) -> Result<(), Error> {
         if let Some(prev) = self.last_activity
             && e.at < prev
         {
@@ -382,15 +385,16 @@ impl MasteryRecord {
         }
         let to = self.state.next(&e.kind, &self.competency)?;
         let from = self.state;
+        let name = e.kind.name();
         self.first_activity.get_or_insert(e.at);
         self.last_activity = Some(e.at);
-        match &e.kind {
+        match e.kind {
             EventKind::Started => {}
             EventKind::Submitted { submission } => {
                 let number = u32::try_from(self.attempts.len() + 1).unwrap_or(u32::MAX);
                 self.attempts.push(Attempt {
                     number,
-                    submission: submission.clone(),
+                    submission,
                     submitted_at: e.at,
                     reviewed_at: None,
                     review: None,
@@ -400,22 +404,22 @@ impl MasteryRecord {
             EventKind::Reviewed(decision) => {
                 if let Some(a) = self.attempts.last_mut() {
                     a.reviewed_at = Some(e.at);
-                    a.review = Some(decision.clone());
+                    a.review = Some(decision);
                 }
                 self.by_override = false;
             }
             EventKind::Overridden { reason, by, .. } | EventKind::Withdrawn { reason, by } => {
                 let record = OverrideRecord {
-                    event: e.kind.name(),
+                    event: name,
                     to,
-                    reason: reason.clone(),
-                    by: by.clone(),
+                    reason,
+                    by,
                     at: e.at,
                     attempt: self.attempts.last().map(|a| a.number),
                 };
                 // An override decides the pending or latest attempt; a withdrawal is about the
                 // competency, not one attempt.
-                if !matches!(e.kind, EventKind::Withdrawn { .. })
+                if name != EventName::Withdraw
                     && let Some(a) = self.attempts.last_mut()
                 {
                     if from == MasteryState::Submitted {
@@ -456,17 +460,18 @@ pub struct LearnerRecord {
 impl LearnerRecord {
     /// Fold a learner's events (any competency order; oldest first within a competency), as one
     /// query returns them.
-    pub fn fold<'a>(
-        events: impl IntoIterator<Item = (&'a str, &'a MasteryEvent)>,
+    pub fn fold<C: AsRef<str> + Into<String>>(
+        events: impl IntoIterator<Item = (C, MasteryEvent)>,
     ) -> Result<Self, Error> {
         let mut competencies: BTreeMap<String, MasteryRecord> = BTreeMap::new();
         for (competency, e) in events {
-            match competencies.get_mut(competency) {
+            match competencies.get_mut(competency.as_ref()) {
                 Some(r) => r.apply(e)?,
                 None => {
-                    let mut r = MasteryRecord::new(competency);
+                    let key: String = competency.into();
+                    let mut r = MasteryRecord::new(key.clone());
                     r.apply(e)?;
-                    competencies.insert(competency.to_owned(), r);
+                    competencies.insert(key, r);
                 }
             }
         }

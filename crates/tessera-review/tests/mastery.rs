@@ -94,7 +94,7 @@ fn three_attempts_to_mastery_give_dates_attempt_count_and_time_to_mastery() {
         submit(40, "s3"),
         review(42, Outcome::Mastered),
     ];
-    let r = MasteryRecord::fold("MP1", &events).expect("valid history");
+    let r = MasteryRecord::fold("MP1", events).expect("valid history");
     assert_eq!(r.state, MasteryState::Mastered);
     assert_eq!(r.first_activity, Some(day(0)));
     assert_eq!(r.mastered_at, Some(day(42)));
@@ -205,9 +205,9 @@ fn every_state_event_pair_outside_the_diagram_is_rejected_naming_from_and_to() {
 #[test]
 fn a_rejected_event_leaves_the_record_unchanged() {
     let mut r =
-        MasteryRecord::fold("C", &[ev(0, EventKind::Started), submit(1, "s1")]).expect("valid");
+        MasteryRecord::fold("C", [ev(0, EventKind::Started), submit(1, "s1")]).expect("valid");
     let before = r.clone();
-    let err = r.apply(&submit(2, "s2")).expect_err("already submitted");
+    let err = r.apply(submit(2, "s2")).expect_err("already submitted");
     assert!(matches!(
         err,
         Error::InvalidTransition {
@@ -222,7 +222,7 @@ fn a_rejected_event_leaves_the_record_unchanged() {
 
 #[test]
 fn submitting_without_starting_is_rejected() {
-    let err = MasteryRecord::fold("C", &[submit(0, "s1")]).expect_err("not started");
+    let err = MasteryRecord::fold("C", [submit(0, "s1")]).expect_err("not started");
     assert_eq!(
         err.to_string(),
         "competency `C`: cannot go from not_started to submitted by `submit` (allowed from: in_progress; not_yet)"
@@ -236,10 +236,10 @@ fn overrides_need_a_written_reason_and_are_marked() {
         submit(1, "s1"),
         review(2, Outcome::NotYet),
     ];
-    let mut r = MasteryRecord::fold("C", &base).expect("valid");
+    let mut r = MasteryRecord::fold("C", base).expect("valid");
     for blank in ["", "   \n"] {
         let err = r
-            .apply(&override_to(3, Outcome::Mastered, blank))
+            .apply(override_to(3, Outcome::Mastered, blank))
             .expect_err("no reason");
         assert!(matches!(
             err,
@@ -249,7 +249,7 @@ fn overrides_need_a_written_reason_and_are_marked() {
             }
         ));
     }
-    r.apply(&override_to(
+    r.apply(override_to(
         3,
         Outcome::Mastered,
         "Oral defence showed full understanding of the strategy.",
@@ -277,7 +277,7 @@ fn overrides_need_a_written_reason_and_are_marked() {
 
 #[test]
 fn withdrawing_a_mastery_clears_the_mastery_date_and_a_later_mastery_counts_all_attempts() {
-    let events = vec![
+    let events = [
         ev(0, EventKind::Started),
         submit(1, "s1"),
         review(2, Outcome::Mastered),
@@ -285,14 +285,14 @@ fn withdrawing_a_mastery_clears_the_mastery_date_and_a_later_mastery_counts_all_
         submit(30, "s2"),
         review(31, Outcome::Mastered),
     ];
-    let mut r = MasteryRecord::fold("C", &events[..4]).expect("valid");
+    let mut r = MasteryRecord::fold("C", events[..4].to_vec()).expect("valid");
     assert_eq!(
         (r.state, r.mastered_at, r.attempts_to_mastery),
         (MasteryState::NotYet, None, None)
     );
     assert!(r.by_override);
     assert_eq!(r.overrides.len(), 1);
-    for e in &events[4..] {
+    for e in events[4..].iter().cloned() {
         r.apply(e).expect("valid");
     }
     assert_eq!(r.state, MasteryState::Mastered);
@@ -301,7 +301,7 @@ fn withdrawing_a_mastery_clears_the_mastery_date_and_a_later_mastery_counts_all_
     assert_eq!(r.time_to_mastery, Some(TimeDelta::days(31)));
     assert!(!r.by_override, "a fresh review decided the current outcome");
     assert_eq!(r.overrides.len(), 1, "the withdrawal stays in the history");
-    let err = MasteryRecord::fold("C", &[ev(0, EventKind::Started), withdraw(1, "reason")])
+    let err = MasteryRecord::fold("C", [ev(0, EventKind::Started), withdraw(1, "reason")])
         .expect_err("nothing to withdraw");
     assert!(matches!(
         err,
@@ -326,7 +326,7 @@ fn a_teacher_can_set_not_yet_against_a_mastered_review() {
         ),
         submit(4, "s2"),
     ];
-    let r = MasteryRecord::fold("C", &events).expect("valid");
+    let r = MasteryRecord::fold("C", events).expect("valid");
     assert_eq!(r.state, MasteryState::Submitted);
     assert_eq!(r.mastered_at, None);
     assert_eq!(r.attempts[0].outcome(), Some(Outcome::NotYet));
@@ -334,7 +334,7 @@ fn a_teacher_can_set_not_yet_against_a_mastered_review() {
 
 #[test]
 fn events_out_of_time_order_are_rejected() {
-    let err = MasteryRecord::fold("C", &[ev(5, EventKind::Started), submit(4, "s1")])
+    let err = MasteryRecord::fold("C", [ev(5, EventKind::Started), submit(4, "s1")])
         .expect_err("out of order");
     assert!(
         matches!(err, Error::EventOutOfOrder { at, previous, .. } if at == day(4) && previous == day(5))
@@ -350,11 +350,11 @@ fn a_learner_record_folds_interleaved_competencies() {
     ];
     let b = [ev(1, EventKind::Started), submit(2, "b1")];
     let interleaved = vec![
-        ("A", &a[0]),
-        ("B", &b[0]),
-        ("A", &a[1]),
-        ("B", &b[1]),
-        ("A", &a[2]),
+        ("A", a[0].clone()),
+        ("B", b[0].clone()),
+        ("A", a[1].clone()),
+        ("B", b[1].clone()),
+        ("A", a[2].clone()),
     ];
     let rec = LearnerRecord::fold(interleaved).expect("valid");
     assert_eq!(rec.competencies.len(), 2);
