@@ -13,6 +13,7 @@
 //!
 //! All functions are thread-safe; the processed-context cache is shared behind a lock.
 
+mod compiled;
 mod general;
 mod guard;
 mod quads;
@@ -114,8 +115,37 @@ pub fn canonicalize_with(doc: &Value, limits: &Limits) -> Result<String, CanonEr
 /// [`canonicalize`] forced through the general `json-ld` path (never the compiled expander): the
 /// oracle of the differential tests, and the baseline of the benches.
 pub fn canonicalize_general(doc: &Value) -> Result<String, CanonError> {
-    let quads = to_quads(doc, &Limits::default())?;
+    let limits = Limits::default();
+    guard::check_limits(doc, &limits)?;
+    guard::check_shape(doc)?;
+    guard::check_reserved_keys(doc)?;
+    guard::check_contexts(doc)?;
+    let quads = nonempty(general_on_big_stack(doc, &limits)?)?;
     rdfc::canonical_nquads(&quads)
+}
+
+/// The compiled expander alone: `Ok(None)` when the document uses something it does not model
+/// (then [`canonicalize`] uses the general path). For differential tests and diagnostics; an
+/// application calls [`canonicalize`].
+pub fn canonicalize_compiled(doc: &Value) -> Result<Option<String>, CanonError> {
+    let limits = Limits::default();
+    guard::check_limits(doc, &limits)?;
+    guard::check_shape(doc)?;
+    guard::check_reserved_keys(doc)?;
+    guard::check_contexts(doc)?;
+    match compiled::expand(doc) {
+        compiled::Outcome::Quads(quads) => rdfc::canonical_nquads(&nonempty(quads)?).map(Some),
+        compiled::Outcome::Unsupported(_) => Ok(None),
+        compiled::Outcome::SafeMode { path, reason } => Err(CanonError::SafeMode { path, reason }),
+    }
+}
+
+/// Why the compiled expander does not handle `doc` (`None`: it does). Diagnostics only.
+pub fn compiled_unsupported_reason(doc: &Value) -> Option<&'static str> {
+    match compiled::expand(doc) {
+        compiled::Outcome::Unsupported(why) => Some(why),
+        _ => None,
+    }
 }
 
 /// The document's RDF as N-Quads, before canonicalization (blank node labels as generated, quads
@@ -175,8 +205,24 @@ const STACK_PER_LEVEL: usize = 1024 * 1024;
 fn to_quads(doc: &Value, limits: &Limits) -> Result<Vec<quads::Quad>, CanonError> {
     guard::check_limits(doc, limits)?;
     guard::check_shape(doc)?;
+    guard::check_reserved_keys(doc)?;
     guard::check_contexts(doc)?;
-    let quads = general_on_big_stack(doc, limits)?;
+    let quads = match compiled::expand(doc) {
+        compiled::Outcome::Quads(quads) => quads,
+        compiled::Outcome::Unsupported(_) => general_on_big_stack(doc, limits)?,
+        compiled::Outcome::SafeMode { path, reason } => {
+            // The compiled walk names the exact path; the general path confirms the rejection,
+            // so the two can never disagree on whether a document is accepted.
+            match general_on_big_stack(doc, limits) {
+                Ok(quads) => quads,
+                Err(_) => return Err(CanonError::SafeMode { path, reason }),
+            }
+        }
+    };
+    nonempty(quads)
+}
+
+fn nonempty(quads: Vec<quads::Quad>) -> Result<Vec<quads::Quad>, CanonError> {
     if quads.is_empty() {
         // Everything in the document was dropped by expansion (for example a lone `id`, or only
         // free-floating values): signing it would sign nothing.
