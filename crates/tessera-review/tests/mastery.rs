@@ -362,3 +362,30 @@ fn a_learner_record_folds_interleaved_competencies() {
     assert_eq!(rec.competencies["B"].state, MasteryState::Submitted);
     assert_eq!(rec.mastered().collect::<Vec<_>>(), vec![("A", day(2))]);
 }
+
+#[test]
+fn a_second_review_of_the_same_attempt_is_rejected_so_there_is_no_double_outcome() {
+    let mut r = MasteryRecord::fold(
+        "C",
+        [
+            ev(0, EventKind::Started),
+            submit(1, "s1"),
+            review(2, Outcome::NotYet),
+        ],
+    )
+    .expect("valid");
+    let err = r
+        .apply(review(2, Outcome::Mastered))
+        .expect_err("already reviewed");
+    assert!(matches!(
+        err,
+        Error::InvalidTransition {
+            from: MasteryState::NotYet,
+            to: MasteryState::Mastered,
+            event: EventName::Review,
+            ..
+        }
+    ));
+    assert_eq!(r.attempts.len(), 1);
+    assert_eq!(r.attempts[0].outcome(), Some(Outcome::NotYet));
+}

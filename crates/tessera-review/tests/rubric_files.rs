@@ -70,3 +70,30 @@ fn broken_rubrics_give_the_expected_file_line_column_messages() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The example in `rubrics/README.md` is a valid rubric and behaves as the README says.
+#[test]
+fn the_readme_example_loads_and_scores_as_documented() {
+    let readme =
+        std::fs::read_to_string(shipped_dir().join("README.md")).expect("rubrics/README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("closing fence");
+    let r = Rubric::from_toml_str(&readme[start..start + len], "README.md")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.max_points(), 9);
+    let score = |content: &str, delivery: &str| {
+        r.score(&[
+            tessera_review::CriterionScore::new("content", content),
+            tessera_review::CriterionScore::new("delivery", delivery),
+        ])
+        .expect("valid review")
+    };
+    use tessera_review::Outcome::{Mastered, NotYet};
+    assert_eq!(score("proficient", "exemplary").outcome, Mastered);
+    assert_eq!(score("exemplary", "proficient").outcome, Mastered);
+    let both = score("proficient", "proficient");
+    assert_eq!(
+        (both.outcome, both.total_points, both.borderline),
+        (NotYet, 6, true)
+    );
+}
