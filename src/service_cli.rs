@@ -1,18 +1,111 @@
-//! Service commands: `serve`, `import`. They open the configured database.
+//! Service commands: `serve`. They open the configured database.
+//!
+//! `serve` builds its own tokio runtime here, so the rest of the binary stays synchronous.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use tessera_server::config::LogFormat;
+use tessera_server::{Config, startup};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Run the HTTP service.
-    Serve,
+    /// Run the HTTP service (configuration: TESSERA_* environment variables, DATABASE_URL and
+    /// an optional TOML file).
+    Serve {
+        /// A TOML configuration file (default: $TESSERA_CONFIG, else none).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 pub fn run(command: Command) -> ExitCode {
     match command {
-        Command::Serve => {
-            eprintln!("tessera serve: not implemented yet");
-            ExitCode::from(2)
+        Command::Serve { config } => serve(config),
+    }
+}
+
+fn serve(config_file: Option<PathBuf>) -> ExitCode {
+    let config = match Config::load(&|k| std::env::var(k).ok(), config_file.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tessera serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tessera serve: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve_async(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera serve: {e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+async fn serve_async(config: Config) -> anyhow::Result<()> {
+    tracing::info!(config = ?config, "starting");
+    let bind = config.bind;
+    let prepared = startup::prepare(config, Arc::new(tessera_core::clock::SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (TESSERA_BIND): {e}"))?;
+    let addr = listener.local_addr()?;
+    // stdout, not the log: the setup link is a secret meant for the operator's eyes only.
+    if let Some(link) = &prepared.setup_link {
+        println!("No admin yet. Open this one-time link within 24 hours to create one:\n  {link}");
+    }
+    println!("tessera listening on http://{addr}");
+    tessera_server::run(listener, prepared.state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
 }

@@ -13,6 +13,7 @@ use crate::DomainError;
 /// point at is ever deleted; it is retired instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     /// In use.
     Active,

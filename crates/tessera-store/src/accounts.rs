@@ -12,6 +12,7 @@ use crate::{ResultExt, Store, StoreError, new_id, read, sqlf, write};
 
 /// An organisation.
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Org {
     /// Stable identifier (UUID).
     pub id: String,
@@ -28,6 +29,7 @@ pub struct Org {
 
 /// A user as other parts see it (never the password hash).
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Stable identifier (UUID).
     pub id: String,
@@ -63,6 +65,7 @@ pub struct NewUser {
 
 /// One role a user holds in one organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// The organisation's id.
     pub org_id: String,
@@ -75,6 +78,7 @@ pub struct Membership {
 
 /// A member of an organisation with one of their roles (one row per role).
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// The user's id.
     pub user_id: String,
@@ -89,6 +93,7 @@ pub struct Member {
 
 /// An invitation as listed to organisation admins (never the token).
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invitation {
     /// Stable identifier.
     pub id: String,
@@ -245,6 +250,20 @@ impl Store {
             .on_conflict("an organisation with this slug exists")?
         });
         Ok(org)
+    }
+
+    /// One organisation by id.
+    #[tracing::instrument(skip_all)]
+    pub async fn org(&self, id: &str) -> Result<Org, StoreError> {
+        let org = read!(self, |pool| {
+            sqlx::query_as(sqlf!(
+                "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        org.ok_or(StoreError::NotFound)
     }
 
     /// One organisation by slug.

@@ -24,6 +24,7 @@ pub struct Principal {
 
 /// A personal API token as listed to its owner (never the secret or its hash).
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     /// Stable identifier, used to revoke it.
     pub id: String,

@@ -32,6 +32,7 @@ use sqlx::sqlite::{
 
 pub mod accounts;
 pub mod auth;
+pub mod case;
 pub mod error;
 pub mod registry;
 #[cfg(feature = "testing")]

@@ -16,6 +16,7 @@ use crate::{Backend, ResultExt, Store, StoreError, like_pattern, new_id, read, s
 
 /// A framework.
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Framework {
     /// CASE identifier (UUID).
     pub id: String,
@@ -68,6 +69,7 @@ pub struct FrameworkFields {
 
 /// A competency with what callers usually need alongside it.
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Competency {
     /// CASE identifier (UUID).
     pub id: String,
