@@ -67,6 +67,14 @@ pub enum Error {
         /// The competency of the submission.
         competency: String,
     },
+    /// Two reviews of one attempt were scored against different rubric versions (HTTP 409).
+    #[error("the reviews were scored against different rubric versions: {first} and {second}")]
+    RubricMismatch {
+        /// The first review's rubric.
+        first: Box<RubricRef>,
+        /// The second review's rubric.
+        second: Box<RubricRef>,
+    },
     /// A review's scores do not fit the rubric; every problem is listed (HTTP 422).
     #[error("review does not fit rubric {rubric}: {}", join(problems))]
     InvalidReview {

@@ -9,6 +9,7 @@
 //! - [`ob`]: the rubric as OB 3.0 `ResultDescription`s and a scored review as `Result`s.
 //! - [`scoring`]: a review's per-criterion levels → mastered / not yet, total, borderline.
 //! - [`mastery`]: the per learner × competency state machine and the fold over dated events.
+//! - [`moderation`]: which reviews get a second reviewer; reconciling two reviews.
 //! - [`agreement`]: inter-rater agreement (percent, Cohen's kappa, linear and quadratic weights).
 //! - [`audit`]: the hash-chained audit entry and chain verification.
 //! - [`error`]: the one error enum.
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod case;
 pub mod error;
 pub mod mastery;
+pub mod moderation;
 pub mod ob;
 pub mod rubric;
 pub mod scoring;
@@ -34,6 +36,9 @@ pub use error::{Diagnostic, Diagnostics, Error, Location, Problem};
 pub use mastery::{
     Attempt, EventKind, EventName, LearnerRecord, LevelAchieved, MasteryEvent, MasteryRecord,
     MasteryState, OverrideRecord, ReviewDecision,
+};
+pub use moderation::{
+    ModerationPolicy, Reconciliation, SecondReview, double_ratings, reconcile, second_review,
 };
 pub use rubric::{
     Borderline, CaseLink, Combine, Criterion, Level, MasteryRule, Publish, Rubric, RubricChange,

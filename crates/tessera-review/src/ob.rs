@@ -127,3 +127,10 @@ pub fn results(rubric: &Rubric, scored: &ScoredReview, base: &str) -> Value {
             .collect(),
     )
 }
+
+/// `Achievement.alignment[]` entry for a rubric imported from CASE (`targetType: "CFRubric"`).
+pub fn rubric_alignment(rubric: &Rubric) -> Option<Value> {
+    rubric
+        .case()
+        .map(|link| alignment(rubric.title(), link, "CFRubric"))
+}

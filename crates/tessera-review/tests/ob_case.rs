@@ -156,6 +156,10 @@ fn a_case_cf_rubric_imports_with_levels_ordered_lowest_first_and_competencies_fr
         rds[0]["rubricCriterionLevel"][0]["alignment"][0]["targetType"],
         "CFRubricCriterionLevel"
     );
+    let rubric_al = ob::rubric_alignment(&r).expect("imported from CASE");
+    assert_eq!(rubric_al["targetType"], "CFRubric");
+    assert_eq!(rubric_al["targetCode"], cf["identifier"]);
+    assert!(ob::rubric_alignment(&shipped("science-lab-report.toml")).is_none());
     // And it has a canonical TOML form that reloads identically.
     let again =
         Rubric::from_toml_str(&r.to_toml(), "imported.toml").unwrap_or_else(|e| panic!("{e}"));

@@ -316,3 +316,90 @@ fn comments_are_kept_per_criterion() {
     assert_eq!(s.total_points, 17);
     assert_eq!(s.outcome, Outcome::NotYet);
 }
+
+mod moderation {
+    use super::*;
+    use tessera_review::{
+        ModerationPolicy, Reconciliation, SecondReview, agreement_by_pair, double_ratings,
+        reconcile, second_review,
+    };
+
+    #[test]
+    fn borderline_reviews_always_get_a_second_reviewer_and_others_by_sample() {
+        let r = shipped("math-problem-solving.toml");
+        let borderline = r.score(&math(["proficient"; 5])).expect("valid");
+        let clear = r.score(&math(["expert"; 5])).expect("valid");
+        let none = ModerationPolicy {
+            sample_per_mille: 0,
+        };
+        let tenth = ModerationPolicy {
+            sample_per_mille: 100,
+        };
+        assert_eq!(
+            second_review(none, &borderline, 999),
+            SecondReview::Borderline
+        );
+        assert_eq!(second_review(none, &clear, 0), SecondReview::NotRequired);
+        assert_eq!(second_review(tenth, &clear, 99), SecondReview::Sampled);
+        assert_eq!(second_review(tenth, &clear, 100), SecondReview::NotRequired);
+        let all = ModerationPolicy {
+            sample_per_mille: 1000,
+        };
+        assert_eq!(second_review(all, &clear, 999), SecondReview::Sampled);
+    }
+
+    #[test]
+    fn two_reviews_agree_on_the_outcome_or_go_to_a_moderator() {
+        let r = shipped("math-problem-solving.toml");
+        let a = r.score(&math(["proficient"; 5])).expect("valid");
+        let b = r
+            .score(&math([
+                "expert",
+                "proficient",
+                "proficient",
+                "proficient",
+                "developing",
+            ]))
+            .expect("valid");
+        let c = r
+            .score(&math([
+                "developing",
+                "proficient",
+                "proficient",
+                "proficient",
+                "proficient",
+            ]))
+            .expect("valid");
+        assert_eq!(
+            reconcile(&a, &b).expect("same rubric"),
+            Reconciliation::Agreed {
+                outcome: Outcome::Mastered
+            }
+        );
+        assert_eq!(
+            reconcile(&a, &c).expect("same rubric"),
+            Reconciliation::NeedsModerator {
+                first: Outcome::Mastered,
+                second: Outcome::NotYet
+            }
+        );
+        let other = shipped("science-lab-report.toml")
+            .score(&scores(&[
+                ("question-hypothesis", "meeting"),
+                ("design", "meeting"),
+                ("data", "meeting"),
+                ("analysis", "meeting"),
+                ("conclusion", "meeting"),
+            ]))
+            .expect("valid");
+        assert!(matches!(
+            reconcile(&a, &other),
+            Err(Error::RubricMismatch { .. })
+        ));
+        // Both reviews feed agreement statistics.
+        let ratings = double_ratings(&a, "rev:1", &b, "rev:2");
+        assert_eq!(ratings.len(), 5);
+        let pairs = agreement_by_pair(&r, &ratings).expect("valid");
+        assert_eq!(pairs[0].agreement.exact, Some(3.0 / 5.0));
+    }
+}
