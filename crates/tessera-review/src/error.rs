@@ -158,8 +158,9 @@ fn join<T: fmt::Display>(items: &[T]) -> String {
     out
 }
 
-/// Where in its source a rubric problem is.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Where in its source a rubric problem is. Ordered by file, line and column, or by document and
+/// pointer with array indices compared as numbers (`/2` before `/10`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     /// A text file: 1-based line and column (columns count characters, not bytes).
     Source {
@@ -177,6 +178,54 @@ pub enum Location {
         /// RFC 6901 pointer, e.g. `/CFRubricCriteria/0/CFRubricCriterionLevels/2/score`.
         pointer: String,
     },
+}
+
+impl Ord for Location {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (
+                Location::Source {
+                    file: f1,
+                    line: l1,
+                    column: c1,
+                },
+                Location::Source {
+                    file: f2,
+                    line: l2,
+                    column: c2,
+                },
+            ) => (f1, l1, c1).cmp(&(f2, l2, c2)),
+            (
+                Location::Json {
+                    document: d1,
+                    pointer: p1,
+                },
+                Location::Json {
+                    document: d2,
+                    pointer: p2,
+                },
+            ) => d1.cmp(d2).then_with(|| {
+                let key = |p: &str| -> Vec<(u64, String)> {
+                    p.split('/')
+                        .map(|seg| match seg.parse::<u64>() {
+                            Ok(n) => (n, String::new()),
+                            Err(_) => (u64::MAX, seg.to_owned()),
+                        })
+                        .collect()
+                };
+                key(p1).cmp(&key(p2))
+            }),
+            (Location::Source { .. }, Location::Json { .. }) => Ordering::Less,
+            (Location::Json { .. }, Location::Source { .. }) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for Location {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl fmt::Display for Location {

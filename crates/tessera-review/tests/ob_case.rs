@@ -214,3 +214,19 @@ fn case_problems_are_located_by_json_pointer() {
     );
     assert!(rubric_from_cf_rubric(&json!([1, 2]), &import_options()).is_err());
 }
+
+#[test]
+fn json_locations_order_array_indices_numerically() {
+    let at = |p: &str| Location::Json {
+        document: "d".into(),
+        pointer: p.into(),
+    };
+    assert!(at("/CFRubricCriteria/2/weight") < at("/CFRubricCriteria/10/weight"));
+    assert!(at("/CFRubricCriteria/2") < at("/CFRubricCriteria/2/weight"));
+    let src = |line: usize, column: usize| Location::Source {
+        file: "f".into(),
+        line,
+        column,
+    };
+    assert!(src(2, 30) < src(10, 1));
+}
