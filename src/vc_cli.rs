@@ -119,7 +119,8 @@ pub struct VerifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Files or directories to verify (directories are walked for *.json and *.jsonld).
+    /// Files or directories to verify (directories are walked for *.json and *.jsonld); `-` reads
+    /// one credential from standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
@@ -254,6 +255,10 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = Vec::new();
     for path in paths {
+        if path == Path::new("-") {
+            out.push(path.clone());
+            continue;
+        }
         let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if meta.is_dir() {
             stack.push(path.clone());
@@ -287,7 +292,8 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn read_json_option(flag: &str, path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{flag} {}: not JSON: {e}", path.display()))
 }
 
@@ -317,6 +323,14 @@ fn verify_options(args: &VerifyArgs) -> Result<VerifyOptions, String> {
 type Outcome = Result<VerificationReport, String>;
 
 fn verify_file(path: &Path, options: &VerifyOptions) -> Outcome {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(options.max_bytes as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        return tessera_vc::verify_bytes(&bytes, options).map_err(|e| e.to_string());
+    }
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     // Refuse before reading: a multi-gigabyte file must not be read into memory.
     if meta.len() > options.max_bytes as u64 {
@@ -349,7 +363,10 @@ fn verify(args: VerifyArgs) -> ExitCode {
             .collect()
     };
     let outcomes = match args.jobs {
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build() {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
             Ok(pool) => pool.install(run),
             Err(e) => return fail(EXIT_CANNOT_PROCESS, format!("cannot start workers: {e}")),
         },

@@ -209,6 +209,32 @@ fn ed25519_from_jwk(jwk: &Value) -> Result<Option<PublicKey>, Error> {
     PublicKey::from_bytes(&raw).map(Some)
 }
 
+/// The JSON controller document (or did:web DID document) an issuer publishes so that verifiers
+/// can bind its keys to it: every key under `verificationMethod` and `assertionMethod`. Serve it
+/// at the issuer URL, or at `/.well-known/did.json` for `did:web:<host>`.
+///
+/// See: <https://www.w3.org/TR/cid-1.0/#controller-documents>.
+pub fn controller_document(id: &str, keys: &[crate::keys::Multikey]) -> Value {
+    let methods: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "id": k.id,
+                "type": "Multikey",
+                "controller": k.controller,
+                "publicKeyMultibase": k.public_key_multibase,
+            })
+        })
+        .collect();
+    let ids: Vec<Value> = keys.iter().map(|k| Value::String(k.id.clone())).collect();
+    serde_json::json!({
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": id,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+    })
+}
+
 /// Why a verification method could not be resolved or may not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

@@ -9,6 +9,7 @@
 //! the status list credentials come in through [`VerifyOptions`].
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -39,13 +40,35 @@ pub struct VerifyOptions {
     /// The verifier's "now", for validity periods and proof expiry.
     pub now: DateTime<Utc>,
     /// did:key plus the controller documents the caller supplied.
-    pub resolver: KeyResolver,
+    resolver: KeyResolver,
     /// Status list credentials the caller supplied, by `id`.
-    pub status_lists: HashMap<String, Value>,
+    status_lists: HashMap<String, Value>,
     /// Documents larger than this are not parsed.
     pub max_bytes: usize,
     /// The proof purpose a credential's proofs must have.
     pub proof_purpose: String,
+    /// Verdicts on status list credentials, shared by clones (and so by worker threads).
+    cache: ListCache,
+}
+
+type ListKey = (String, i64, String);
+type ListVerdict = Option<(CheckStatus, String)>;
+
+/// Remembers status-list verdicts per (list id, `now`, proof purpose). Clones share it (so worker
+/// threads do); adding a controller document or a list starts a new one, since either can change
+/// a verdict.
+#[derive(Debug, Clone, Default)]
+struct ListCache(Arc<Mutex<HashMap<ListKey, ListVerdict>>>);
+
+impl ListCache {
+    fn get(&self, key: &ListKey) -> Option<ListVerdict> {
+        self.0.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+    fn put(&self, key: ListKey, verdict: ListVerdict) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key, verdict);
+        }
+    }
 }
 
 impl VerifyOptions {
@@ -57,13 +80,38 @@ impl VerifyOptions {
             status_lists: HashMap::new(),
             max_bytes: DEFAULT_MAX_BYTES,
             proof_purpose: "assertionMethod".into(),
+            cache: ListCache::default(),
         }
     }
 
     /// Adds a controller document (did:web DID document, https controller document or a
     /// stand-alone Multikey).
     pub fn add_controller_document(&mut self, document: &Value) -> Result<(), Error> {
+        self.cache = ListCache::default();
         self.resolver.add_document(document)
+    }
+
+    /// Replaces the key resolver.
+    pub fn with_resolver(mut self, resolver: KeyResolver) -> Self {
+        self.cache = ListCache::default();
+        self.resolver = resolver;
+        self
+    }
+
+    /// The key resolver.
+    pub fn resolver(&self) -> &KeyResolver {
+        &self.resolver
+    }
+
+    /// The status list credentials supplied, by `id`.
+    pub fn status_lists(&self) -> &HashMap<String, Value> {
+        &self.status_lists
+    }
+
+    /// Forgets every status list (status is then reported as not checked).
+    pub fn clear_status_lists(&mut self) {
+        self.cache = ListCache::default();
+        self.status_lists.clear();
     }
 
     /// Adds a `BitstringStatusListCredential` (its proof is checked when it is used).
@@ -73,6 +121,7 @@ impl VerifyOptions {
             .and_then(Value::as_str)
             .ok_or_else(|| Error::StatusList("the status list credential has no `id`".into()))?
             .to_owned();
+        self.cache = ListCache::default();
         self.status_lists.insert(id, credential);
         Ok(())
     }
@@ -134,7 +183,7 @@ fn empty_report(doc: Option<&Value>) -> VerificationReport {
 
 /// Verifies a parsed credential.
 pub fn verify(doc: &Value, options: &VerifyOptions) -> Result<VerificationReport, Error> {
-    verify_at(doc, options, 0)
+    verify_at(doc, options, 0, true)
 }
 
 /// Sorts a canonicalization error into a verdict (the credential is wrong: an unknown context,
@@ -149,10 +198,13 @@ fn classify(error: CanonError) -> Result<(CheckCode, String), Error> {
     }
 }
 
+/// `check_status` is false for a status list credential itself: its own status is not consulted,
+/// which also rules out loops.
 fn verify_at(
     doc: &Value,
     options: &VerifyOptions,
     depth: usize,
+    check_status: bool,
 ) -> Result<VerificationReport, Error> {
     if depth > MAX_EMBEDDING_DEPTH {
         return Err(Error::EmbeddingTooDeep {
@@ -230,13 +282,22 @@ fn verify_at(
     report.checks.push(safe_mode_check);
 
     // Proofs.
-    let (proof_check, signers) = proofs_check(obj, &unsecured, canonical_document, options, depth)?;
+    let (proof_check, signers) =
+        proofs_check(doc, obj, &unsecured, canonical_document, options, depth)?;
     report.checks.push(proof_check);
     report
         .checks
         .push(issuer_binding_check(doc, &report, &signers));
     report.checks.push(validity_check(doc, options.now));
-    report.checks.push(status_check(doc, options, depth)?);
+    report.checks.push(if check_status {
+        status_check(doc, options, depth)?
+    } else {
+        Check::new(
+            CheckCode::Status,
+            CheckStatus::NotChecked,
+            "not checked: the status of a status list credential is not consulted",
+        )
+    });
 
     // Embedded credentials (a CLR's verifiableCredential).
     let embedded: Vec<&Value> = doc
@@ -257,7 +318,7 @@ fn verify_at(
             } else {
                 format!("credentialSubject.verifiableCredential[{i}]")
             };
-            let sub = verify_at(credential, options, depth + 1)?;
+            let sub = verify_at(credential, options, depth + 1, check_status)?;
             report.embedded.push(EmbeddedReport { path, report: sub });
         }
         report.checks.push(embedded_check(&report.embedded));
@@ -442,14 +503,14 @@ impl ProofOutcome {
 }
 
 fn proofs_check(
+    doc: &Value,
     obj: &Map<String, Value>,
     unsecured: &Value,
     canonical_document: Option<String>,
     options: &VerifyOptions,
     depth: usize,
 ) -> Result<(Check, Vec<VerificationMethod>), Error> {
-    let doc = Value::Object(obj.clone());
-    let proofs = proof::proofs_of(&doc);
+    let proofs = proof::proofs_of(doc);
     if proofs.is_empty() {
         return Ok((
             if depth > 0 {
@@ -856,32 +917,9 @@ fn check_status_entry(
             format!("{list_id} is not a BitstringStatusListCredential"),
         ));
     }
-    // The list is a credential too: its proof must verify (STATUS_VERIFICATION_ERROR). Its own
-    // status is not consulted, which also rules out loops.
-    let mut list_options = options.clone();
-    list_options.status_lists.clear();
-    let list_report = verify_at(list, &list_options, depth + 1)?;
-    if !list_report.failed().is_empty() {
-        let failed: Vec<&str> = list_report.failed().iter().map(|c| c.as_str()).collect();
-        return Ok((
-            CheckStatus::Failed,
-            format!(
-                "the status list credential {list_id} did not verify (failed: {}) (STATUS_VERIFICATION_ERROR)",
-                failed.join(", ")
-            ),
-        ));
-    }
-    if !list_report.verified {
-        let why = list_report
-            .check(CheckCode::Proof)
-            .map(|c| c.message.clone())
-            .unwrap_or_default();
-        return Ok((
-            CheckStatus::NotChecked,
-            format!(
-                "not checked: the proof of the status list {list_id} could not be checked: {why}"
-            ),
-        ));
+    // The list is a credential too: its proof must verify (STATUS_VERIFICATION_ERROR).
+    if let Some(problem) = list_verdict(list_id, list, options, depth)? {
+        return Ok(problem);
     }
     if let (Some(a), Some(b)) = (shape::issuer_id(doc), shape::issuer_id(list))
         && a != b
@@ -926,6 +964,50 @@ fn check_status_entry(
             ),
         }),
     }
+}
+
+/// Verifies a status list credential once per (list, time) and remembers the outcome: a batch of
+/// credentials usually shares one list. `None` means the list verified.
+fn list_verdict(
+    list_id: &str,
+    list: &Value,
+    options: &VerifyOptions,
+    depth: usize,
+) -> Result<Option<(CheckStatus, String)>, Error> {
+    let key = (
+        list_id.to_owned(),
+        options.now.timestamp_micros(),
+        options.proof_purpose.clone(),
+    );
+    if let Some(cached) = options.cache.get(&key) {
+        return Ok(cached);
+    }
+    let list_report = verify_at(list, options, depth + 1, false)?;
+    let verdict = if !list_report.failed().is_empty() {
+        let failed: Vec<&str> = list_report.failed().iter().map(|c| c.as_str()).collect();
+        Some((
+            CheckStatus::Failed,
+            format!(
+                "the status list credential {list_id} did not verify (failed: {}) (STATUS_VERIFICATION_ERROR)",
+                failed.join(", ")
+            ),
+        ))
+    } else if !list_report.verified {
+        let why = list_report
+            .check(CheckCode::Proof)
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
+        Some((
+            CheckStatus::NotChecked,
+            format!(
+                "not checked: the proof of the status list {list_id} could not be checked: {why}"
+            ),
+        ))
+    } else {
+        None
+    };
+    options.cache.put(key, verdict.clone());
+    Ok(verdict)
 }
 
 fn describe_purpose(purpose: &str) -> &'static str {

@@ -94,7 +94,7 @@ fn clr_embeds_exactly_the_signed_credentials_and_verifies_all_of_them() {
 #[test]
 fn status_is_not_checked_without_a_list_and_never_called_revoked() {
     let mut options = options();
-    options.status_lists.clear();
+    options.clear_status_lists();
     let report = tessera_vc::verify(&signed_ob(), &options).unwrap();
     let status = report.check(CheckCode::Status).unwrap();
     assert_eq!(status.status, CheckStatus::NotChecked);
@@ -368,4 +368,38 @@ fn vc_1_1_credential_uses_issuance_and_expiration_dates() {
     options.now = "2024-06-01T00:00:00Z".parse().unwrap();
     let report = tessera_vc::verify(&signed, &options).unwrap();
     assert!(report.verified, "{}", report.to_text());
+}
+
+#[test]
+fn did_web_issuer_with_a_supplied_did_document_verifies() {
+    let pair = tessera_vc::keys::KeyPair::from_seed([42; 32]);
+    let key = tessera_vc::keys::Multikey::from_key_pair(&pair, Some("did:web:school.example"));
+    let did_document =
+        tessera_vc::did::controller_document("did:web:school.example", &[key.clone()]);
+    assert!(!did_document.to_string().contains("secretKeyMultibase"));
+    let mut unsigned = fixture("ob3-achievement-credential.json");
+    unsigned["issuer"]["id"] = json!("did:web:school.example");
+    unsigned.as_object_mut().unwrap().remove("credentialStatus");
+    let signed = proof::sign(
+        &unsigned,
+        &pair,
+        &ProofOptions::new(
+            Cryptosuite::EddsaRdfc2022,
+            key.id.clone(),
+            Some("2025-06-15T12:00:05Z".into()),
+        ),
+    )
+    .unwrap();
+    let mut options = tessera_vc::VerifyOptions::new(now());
+    options.add_controller_document(&did_document).unwrap();
+    let report = tessera_vc::verify(&signed, &options).unwrap();
+    assert!(report.verified, "{}", report.to_text());
+    assert_eq!(report.status(CheckCode::IssuerBinding), CheckStatus::Passed);
+
+    // A DID document published under another DID does not vouch for this one.
+    let wrong = tessera_vc::did::controller_document("did:web:other.example", &[key]);
+    let mut options = tessera_vc::VerifyOptions::new(now());
+    options.add_controller_document(&wrong).unwrap();
+    let report = tessera_vc::verify(&signed, &options).unwrap();
+    assert!(!report.verified);
 }
