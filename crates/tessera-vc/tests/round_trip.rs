@@ -375,7 +375,7 @@ fn did_web_issuer_with_a_supplied_did_document_verifies() {
     let pair = tessera_vc::keys::KeyPair::from_seed([42; 32]);
     let key = tessera_vc::keys::Multikey::from_key_pair(&pair, Some("did:web:school.example"));
     let did_document =
-        tessera_vc::did::controller_document("did:web:school.example", &[key.clone()]);
+        tessera_vc::did::controller_document("did:web:school.example", std::slice::from_ref(&key));
     assert!(!did_document.to_string().contains("secretKeyMultibase"));
     let mut unsigned = fixture("ob3-achievement-credential.json");
     unsigned["issuer"]["id"] = json!("did:web:school.example");
