@@ -168,6 +168,9 @@ struct CompetencyWrite {
     record: String,
 }
 
+/// One rubric ready to write: id, uri, title, the CFRubric JSON, last change.
+type RubricWrite = (String, String, Option<String>, String, DateTime<Utc>);
+
 /// One association ready to write.
 struct AssociationWrite {
     id: String,
@@ -260,7 +263,7 @@ impl Store {
             .chain(framework.associations.iter())
             .map(|a| association_write(a, now))
             .collect::<Result<_, StoreError>>()?;
-        let rubrics: Vec<(String, String, Option<String>, String, DateTime<Utc>)> = framework
+        let rubrics: Vec<RubricWrite> = framework
             .rubrics
             .iter()
             .map(|r| {

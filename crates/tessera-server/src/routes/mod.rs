@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::AppError;
 use crate::state::AppState;
 
+pub mod case;
 pub mod ops;
 pub mod orgs;
 pub mod registry;
@@ -60,6 +61,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(session::router())
         .merge(orgs::router())
         .merge(registry::router())
+        .merge(case::router())
 }
 
 /// Paging for list endpoints: `limit` (1–500, default 50) and `offset`.
