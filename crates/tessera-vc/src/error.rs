@@ -46,9 +46,9 @@ pub enum Error {
     #[error("invalid multibase value {value:?}: {reason}")]
     Multibase { value: String, reason: &'static str },
 
-    /// A key is malformed or of an unsupported type.
+    /// A key is malformed, of an unsupported type, or cannot do what was asked.
     #[error("invalid key: {0}")]
-    Key(String),
+    Key(#[from] KeyError),
 
     /// A DID, verification method id or controller document is malformed.
     #[error("invalid DID or controller document: {0}")]
@@ -64,4 +64,33 @@ pub enum Error {
     /// A Bitstring Status List could not be encoded or decoded.
     #[error("status list: {0}")]
     StatusList(String),
+}
+
+/// What is wrong with a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The multicodec header is not the Ed25519 one (EdDSA suites must reject other key types).
+    #[error("{value} is not an Ed25519 {kind} (multicodec header {expected} expected)")]
+    WrongType {
+        value: String,
+        kind: &'static str,
+        expected: &'static str,
+    },
+    /// The key has the wrong number of bytes.
+    #[error("an Ed25519 {kind} has {expected} bytes, not {actual}")]
+    WrongLength {
+        kind: &'static str,
+        expected: &'static str,
+        actual: usize,
+    },
+    /// The public key bytes are not a point on the curve.
+    #[error("not a point on the Ed25519 curve")]
+    NotOnCurve,
+    /// The secret does not belong to the public key given with it.
+    #[error("the secret key does not belong to the public key {public}")]
+    Mismatch { public: String },
+    /// Signing needs the secret, and the key file has none.
+    #[error("the key file has no secretKeyMultibase: it cannot sign")]
+    NoSecret,
 }

@@ -13,7 +13,7 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, KeyError};
 
 /// Multicodec header of an Ed25519 public key (`ed25519-pub`, varint of 0xed).
 pub const ED25519_PUB_HEADER: [u8; 2] = [0xed, 0x01];
@@ -62,25 +62,26 @@ impl PublicKey {
     pub fn from_multibase(value: &str) -> Result<Self, Error> {
         let bytes = decode_base58btc(value)?;
         let Some(raw) = bytes.strip_prefix(&ED25519_PUB_HEADER) else {
-            return Err(Error::Key(format!(
-                "{} is not an Ed25519 public key (multicodec header 0xed01 expected)",
-                truncate(value)
-            )));
+            return Err(KeyError::WrongType {
+                value: truncate(value),
+                kind: "public key",
+                expected: "0xed01",
+            }
+            .into());
         };
         Self::from_bytes(raw)
     }
 
     /// Builds a key from its 32 raw bytes.
     pub fn from_bytes(raw: &[u8]) -> Result<Self, Error> {
-        let array: [u8; 32] = raw.try_into().map_err(|_| {
-            Error::Key(format!(
-                "an Ed25519 public key has 32 bytes, not {}",
-                raw.len()
-            ))
+        let array: [u8; 32] = raw.try_into().map_err(|_| KeyError::WrongLength {
+            kind: "public key",
+            expected: "32",
+            actual: raw.len(),
         })?;
         VerifyingKey::from_bytes(&array)
             .map(PublicKey)
-            .map_err(|_| Error::Key("not a point on the Ed25519 curve".into()))
+            .map_err(|_| KeyError::NotOnCurve.into())
     }
 
     /// The `publicKeyMultibase` form, `z6Mk…`.
@@ -148,10 +149,12 @@ impl KeyPair {
     pub fn from_secret_multibase(value: &str) -> Result<Self, Error> {
         let bytes = decode_base58btc(value)?;
         let Some(raw) = bytes.strip_prefix(&ED25519_PRIV_HEADER) else {
-            return Err(Error::Key(
-                "the secret key is not an Ed25519 secret key (multicodec header 0x8026 expected)"
-                    .into(),
-            ));
+            return Err(KeyError::WrongType {
+                value: "secretKeyMultibase".into(),
+                kind: "secret key",
+                expected: "0x8026",
+            }
+            .into());
         };
         match raw.len() {
             32 => {
@@ -164,15 +167,19 @@ impl KeyPair {
                 seed.copy_from_slice(&raw[..32]);
                 let pair = Self::from_seed(seed);
                 if pair.public_key().as_bytes()[..] != raw[32..] {
-                    return Err(Error::Key(
-                        "the 64-byte secret key's public half does not match its seed".into(),
-                    ));
+                    return Err(KeyError::Mismatch {
+                        public: encode_base58btc(&raw[32..]),
+                    }
+                    .into());
                 }
                 Ok(pair)
             }
-            n => Err(Error::Key(format!(
-                "an Ed25519 secret key has 32 (or legacy 64) bytes, not {n}"
-            ))),
+            n => Err(KeyError::WrongLength {
+                kind: "secret key",
+                expected: "32 (or legacy 64)",
+                actual: n,
+            }
+            .into()),
         }
     }
 
@@ -257,9 +264,10 @@ impl Multikey {
         if let Some(secret) = &key.secret_key_multibase {
             let pair = KeyPair::from_secret_multibase(secret)?;
             if pair.public_key() != public {
-                return Err(Error::Key(
-                    "secretKeyMultibase does not belong to publicKeyMultibase".into(),
-                ));
+                return Err(KeyError::Mismatch {
+                    public: key.public_key_multibase.clone(),
+                }
+                .into());
             }
         }
         Ok(key)
@@ -267,9 +275,10 @@ impl Multikey {
 
     /// The key pair, if this document carries the secret.
     pub fn key_pair(&self) -> Result<KeyPair, Error> {
-        let secret = self.secret_key_multibase.as_deref().ok_or_else(|| {
-            Error::Key("the key file has no secretKeyMultibase: it cannot sign".into())
-        })?;
+        let secret = self
+            .secret_key_multibase
+            .as_deref()
+            .ok_or(KeyError::NoSecret)?;
         KeyPair::from_secret_multibase(secret)
     }
 
@@ -320,6 +329,10 @@ mod tests {
         let mut bytes = vec![0xe7, 0x01];
         bytes.extend_from_slice(&[2u8; 33]);
         let err = PublicKey::from_multibase(&encode_base58btc(&bytes)).unwrap_err();
+        assert!(
+            matches!(err, Error::Key(KeyError::WrongType { .. })),
+            "{err}"
+        );
         assert!(err.to_string().contains("0xed01"), "{err}");
         assert!(PublicKey::from_multibase("u6Mk").is_err());
         assert!(PublicKey::from_multibase("z0OIl").is_err());

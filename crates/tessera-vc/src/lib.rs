@@ -36,6 +36,6 @@ pub mod shape;
 pub mod status_list;
 pub mod verify;
 
-pub use error::Error;
+pub use error::{Error, KeyError};
 pub use report::{Check, CheckCode, CheckStatus, VerificationReport};
 pub use verify::{VerifyOptions, verify, verify_bytes};
