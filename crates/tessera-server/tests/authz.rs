@@ -1,0 +1,496 @@
+//! The authorization matrix: every route × role, allow or deny, on the backend
+//! `TESSERA_TEST_BACKEND` names. A route in the OpenAPI document without a row fails the test.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::Method;
+use chrono::Duration;
+use common::{As, PASSWORD, TestApp};
+use serde_json::{Value, json};
+use tessera_core::account::Role;
+use tessera_server::auth::hash_secret;
+use tessera_store::accounts::NewInvitation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Learner,
+    Reviewer,
+    Teacher,
+    Admin,
+    OtherAdmin,
+    Platform,
+}
+
+const EVERYONE: [Who; 7] = [
+    Who::Anonymous,
+    Who::Learner,
+    Who::Reviewer,
+    Who::Teacher,
+    Who::Admin,
+    Who::OtherAdmin,
+    Who::Platform,
+];
+const SIGNED_IN: &[Who] = &[
+    Who::Learner,
+    Who::Reviewer,
+    Who::Teacher,
+    Who::Admin,
+    Who::OtherAdmin,
+    Who::Platform,
+];
+const MEMBERS: &[Who] = &[
+    Who::Learner,
+    Who::Reviewer,
+    Who::Teacher,
+    Who::Admin,
+    Who::Platform,
+];
+const EDITORS: &[Who] = &[Who::Teacher, Who::Admin, Who::Platform];
+const ADMINS: &[Who] = &[Who::Admin, Who::Platform];
+const PLATFORM: &[Who] = &[Who::Platform];
+const ALL: &[Who] = &EVERYONE;
+
+/// (method, route template, who is allowed, status when allowed). Targets are in organisation
+/// `alpha`; `OtherAdmin` is the admin of `beta`.
+const MATRIX: &[(&str, &str, &[Who], u16)] = &[
+    ("GET", "/health", ALL, 200),
+    ("GET", "/metrics", ALL, 200),
+    ("GET", "/api/v1/openapi.json", ALL, 200),
+    // Public, gated by the one-time token (already used here, so 400 for everyone).
+    ("POST", "/api/v1/setup", ALL, 400),
+    ("POST", "/api/v1/auth/login", ALL, 200),
+    ("POST", "/api/v1/auth/logout", SIGNED_IN, 204),
+    ("GET", "/api/v1/me", SIGNED_IN, 200),
+    ("GET", "/api/v1/me/tokens", SIGNED_IN, 200),
+    ("POST", "/api/v1/me/tokens", SIGNED_IN, 201),
+    ("DELETE", "/api/v1/me/tokens/{id}", SIGNED_IN, 204),
+    ("GET", "/api/v1/orgs", SIGNED_IN, 200),
+    ("POST", "/api/v1/orgs", PLATFORM, 201),
+    ("GET", "/api/v1/orgs/{slug}", MEMBERS, 200),
+    ("GET", "/api/v1/orgs/{slug}/members", ADMINS, 200),
+    (
+        "DELETE",
+        "/api/v1/orgs/{slug}/members/{user_id}/roles/{role}",
+        ADMINS,
+        204,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/invitations", ADMINS, 200),
+    ("POST", "/api/v1/orgs/{slug}/invitations", ADMINS, 201),
+    (
+        "DELETE",
+        "/api/v1/orgs/{slug}/invitations/{id}",
+        ADMINS,
+        204,
+    ),
+    // Public, gated by the invitation token.
+    ("POST", "/api/v1/invitations/accept", ALL, 200),
+    // Another learner's profile: only admins of their organisation (and the platform).
+    ("GET", "/api/v1/users/{id}", ADMINS, 200),
+    ("GET", "/api/v1/orgs/{slug}/frameworks", MEMBERS, 200),
+    ("POST", "/api/v1/orgs/{slug}/frameworks", EDITORS, 201),
+    ("GET", "/api/v1/frameworks/{id}", MEMBERS, 200),
+    ("PATCH", "/api/v1/frameworks/{id}", EDITORS, 200),
+    ("GET", "/api/v1/frameworks/{id}/competencies", MEMBERS, 200),
+    ("POST", "/api/v1/frameworks/{id}/competencies", EDITORS, 201),
+    ("GET", "/api/v1/competencies/{id}", MEMBERS, 200),
+    ("PATCH", "/api/v1/competencies/{id}", EDITORS, 200),
+    (
+        "PUT",
+        "/api/v1/competencies/{id}/prerequisites",
+        EDITORS,
+        200,
+    ),
+];
+
+struct World {
+    app: TestApp,
+    tokens: Vec<(Who, As)>,
+    alpha_id: String,
+    learner2_id: String,
+    framework_id: String,
+    c1: String,
+    c2: String,
+    serial: std::cell::Cell<u32>,
+}
+
+impl World {
+    async fn new() -> Self {
+        let app = TestApp::new().await;
+        let platform = app.platform_admin().await;
+        let alpha = app.create_org(&platform, "alpha").await;
+        app.create_org(&platform, "beta").await;
+        let admin = app
+            .member(&platform, "alpha", "admin@alpha.test", "admin")
+            .await;
+        let teacher = app
+            .member(&admin, "alpha", "teacher@alpha.test", "teacher")
+            .await;
+        let reviewer = app
+            .member(&admin, "alpha", "reviewer@alpha.test", "reviewer")
+            .await;
+        let learner = app
+            .member(&admin, "alpha", "learner@alpha.test", "learner")
+            .await;
+        let learner2 = app
+            .member(&admin, "alpha", "learner2@alpha.test", "learner")
+            .await;
+        let other = app
+            .member(&platform, "beta", "admin@beta.test", "admin")
+            .await;
+        let learner2_id = app.user_id(&learner2).await;
+        let fw = app
+            .post(
+                "/api/v1/orgs/alpha/frameworks",
+                &teacher,
+                json!({"title": "Maths"}),
+            )
+            .await
+            .expect(201);
+        let framework_id = fw["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/frameworks/{framework_id}/competencies");
+        let c1 = app
+            .post(
+                &path,
+                &teacher,
+                json!({"code": "C.1", "statement": "Counts"}),
+            )
+            .await
+            .expect(201);
+        let c2 = app
+            .post(&path, &teacher, json!({"code": "C.2", "statement": "Adds"}))
+            .await
+            .expect(201);
+        Self {
+            tokens: vec![
+                (Who::Anonymous, As::Anonymous),
+                (Who::Learner, learner),
+                (Who::Reviewer, reviewer),
+                (Who::Teacher, teacher),
+                (Who::Admin, admin),
+                (Who::OtherAdmin, other),
+                (Who::Platform, platform),
+            ],
+            alpha_id: alpha["id"].as_str().unwrap().to_owned(),
+            learner2_id,
+            framework_id,
+            c1: c1["id"].as_str().unwrap().to_owned(),
+            c2: c2["id"].as_str().unwrap().to_owned(),
+            app,
+            serial: std::cell::Cell::new(0),
+        }
+    }
+
+    fn who(&self, who: Who) -> &As {
+        &self.tokens.iter().find(|(w, _)| *w == who).unwrap().1
+    }
+
+    fn next(&self) -> u32 {
+        self.serial.set(self.serial.get() + 1);
+        self.serial.get()
+    }
+
+    async fn revision(&self) -> i64 {
+        self.app
+            .state
+            .store
+            .framework(&self.framework_id)
+            .await
+            .unwrap()
+            .revision
+    }
+
+    /// A fresh invitation (made through the store) and its token.
+    async fn invitation(&self) -> (String, String) {
+        let token = format!("invite-token-{}", self.next());
+        let inv = self
+            .app
+            .state
+            .store
+            .create_invitation(
+                &NewInvitation {
+                    org_id: self.alpha_id.clone(),
+                    email: format!("new{}@alpha.test", self.next()),
+                    role: Role::Learner,
+                    token_hash: hash_secret(&token),
+                    created_by: self.learner2_id.clone(),
+                    expires_at: self.app.clock_now() + Duration::days(1),
+                },
+                self.app.clock_now(),
+            )
+            .await
+            .unwrap();
+        (inv.id, token)
+    }
+
+    /// The concrete path and body for a route, prepared so that an allowed caller succeeds.
+    async fn request(&self, method: &str, template: &str, who: Who) -> (String, Option<Value>) {
+        let n = self.next();
+        match (method, template) {
+            ("GET", "/health" | "/metrics" | "/api/v1/openapi.json") => (template.to_owned(), None),
+            ("POST", "/api/v1/setup") => (
+                template.to_owned(),
+                Some(
+                    json!({"token": self.app.setup_token, "email": format!("x{n}@x.test"), "name": "X", "password": PASSWORD}),
+                ),
+            ),
+            ("POST", "/api/v1/auth/login") => (
+                template.to_owned(),
+                Some(json!({"email": "learner2@alpha.test", "password": PASSWORD})),
+            ),
+            ("POST", "/api/v1/auth/logout")
+            | ("GET", "/api/v1/me" | "/api/v1/me/tokens" | "/api/v1/orgs") => {
+                (template.to_owned(), None)
+            }
+            ("POST", "/api/v1/me/tokens") => {
+                (template.to_owned(), Some(json!({"name": format!("t{n}")})))
+            }
+            ("DELETE", "/api/v1/me/tokens/{id}") => {
+                // A token of the caller's own (anonymous callers get someone else's id).
+                let owner = match self.who(who) {
+                    As::Anonymous => self.learner2_id.clone(),
+                    caller => self.app.user_id(caller).await,
+                };
+                let token = self
+                    .app
+                    .state
+                    .store
+                    .create_api_token(
+                        &owner,
+                        "to revoke",
+                        &hash_secret(&format!("x{n}")),
+                        self.app.clock_now(),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                (format!("/api/v1/me/tokens/{}", token.id), None)
+            }
+            ("POST", "/api/v1/orgs") => (
+                template.to_owned(),
+                Some(json!({"slug": format!("org-{n}"), "name": "New", "kind": "district"})),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{slug}"
+                | "/api/v1/orgs/{slug}/members"
+                | "/api/v1/orgs/{slug}/invitations"
+                | "/api/v1/orgs/{slug}/frameworks",
+            ) => (template.replace("{slug}", "alpha"), None),
+            ("DELETE", "/api/v1/orgs/{slug}/members/{user_id}/roles/{role}") => {
+                self.app
+                    .state
+                    .store
+                    .add_membership(
+                        &self.alpha_id,
+                        &self.learner2_id,
+                        Role::Reviewer,
+                        self.app.clock_now(),
+                    )
+                    .await
+                    .unwrap();
+                (
+                    format!(
+                        "/api/v1/orgs/alpha/members/{}/roles/reviewer",
+                        self.learner2_id
+                    ),
+                    None,
+                )
+            }
+            ("POST", "/api/v1/orgs/{slug}/invitations") => (
+                "/api/v1/orgs/alpha/invitations".to_owned(),
+                Some(json!({"email": format!("inv{n}@alpha.test"), "role": "learner"})),
+            ),
+            ("DELETE", "/api/v1/orgs/{slug}/invitations/{id}") => {
+                let (id, _) = self.invitation().await;
+                (format!("/api/v1/orgs/alpha/invitations/{id}"), None)
+            }
+            ("POST", "/api/v1/invitations/accept") => {
+                let (_, token) = self.invitation().await;
+                (
+                    template.to_owned(),
+                    Some(json!({"token": token, "name": "New Learner", "password": PASSWORD})),
+                )
+            }
+            ("GET", "/api/v1/users/{id}") => (format!("/api/v1/users/{}", self.learner2_id), None),
+            ("POST", "/api/v1/orgs/{slug}/frameworks") => (
+                "/api/v1/orgs/alpha/frameworks".to_owned(),
+                Some(json!({"title": format!("F{n}")})),
+            ),
+            ("GET", "/api/v1/frameworks/{id}" | "/api/v1/frameworks/{id}/competencies") => {
+                (template.replace("{id}", &self.framework_id), None)
+            }
+            ("PATCH", "/api/v1/frameworks/{id}") => (
+                template.replace("{id}", &self.framework_id),
+                Some(
+                    json!({"revision": self.revision().await, "description": format!("edit {n}")}),
+                ),
+            ),
+            ("POST", "/api/v1/frameworks/{id}/competencies") => (
+                template.replace("{id}", &self.framework_id),
+                Some(json!({"code": format!("N.{n}"), "statement": "New"})),
+            ),
+            ("GET", "/api/v1/competencies/{id}") => (template.replace("{id}", &self.c1), None),
+            ("PATCH", "/api/v1/competencies/{id}") => (
+                template.replace("{id}", &self.c1),
+                Some(
+                    json!({"revision": self.revision().await, "description": format!("edit {n}")}),
+                ),
+            ),
+            ("PUT", "/api/v1/competencies/{id}/prerequisites") => (
+                template.replace("{id}", &self.c2),
+                Some(json!({"prerequisites": [self.c1]})),
+            ),
+            other => panic!("no request prepared for {other:?}: add it to World::request"),
+        }
+    }
+}
+
+impl TestApp {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use tessera_core::clock::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn every_route_allows_exactly_the_roles_in_the_matrix() {
+    let world = World::new().await;
+    let mut failures = Vec::new();
+    for (method, template, allowed, ok_status) in MATRIX {
+        for who in EVERYONE {
+            let (path, body) = world.request(method, template, who).await;
+            let reply = world
+                .app
+                .send(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    &path,
+                    world.who(who),
+                    body,
+                )
+                .await;
+            let got = reply.status.as_u16();
+            let fine = if allowed.contains(&who) {
+                got == *ok_status
+            } else if who == Who::Anonymous {
+                got == 401 && reply.json["code"] == "unauthenticated"
+            } else {
+                (got == 403 && reply.json["code"] == "forbidden")
+                    || (got == 404 && reply.json["code"] == "not-found")
+            };
+            if !fine {
+                let verdict = if allowed.contains(&who) {
+                    "allow"
+                } else {
+                    "deny"
+                };
+                failures.push(format!(
+                    "{method} {template} as {who:?}: expected {verdict}, got {got} {}",
+                    reply.json
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} matrix failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_matrix_lists_every_route_of_the_openapi_document() {
+    let app = TestApp::new().await;
+    let doc = app
+        .get("/api/v1/openapi.json", &As::Anonymous)
+        .await
+        .expect(200);
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with("3.1")),
+        Some(true),
+        "{}",
+        doc["openapi"]
+    );
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let listed: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a matrix row: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that do not exist: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_learner_cannot_read_another_learners_profile_but_can_read_their_own() {
+    let world = World::new().await;
+    let learner = world.who(Who::Learner);
+    let own = world.app.user_id(learner).await;
+    world
+        .app
+        .get(&format!("/api/v1/users/{own}"), learner)
+        .await
+        .expect(200);
+    world
+        .app
+        .get(&format!("/api/v1/users/{}", world.learner2_id), learner)
+        .await
+        .expect_problem(404, "not-found");
+}
+
+#[tokio::test]
+async fn an_admin_of_another_organisation_cannot_change_this_one() {
+    let world = World::new().await;
+    let other = world.who(Who::OtherAdmin);
+    let before = world.app.state.store.registry_counts().await.unwrap();
+    let rev = world.revision().await;
+    world
+        .app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/frameworks/{}", world.framework_id),
+            other,
+            Some(json!({"revision": rev, "status": "retired"})),
+        )
+        .await
+        .expect_problem(404, "not-found");
+    world
+        .app
+        .post(
+            "/api/v1/orgs/alpha/invitations",
+            other,
+            json!({"email": "x@beta.test", "role": "admin"}),
+        )
+        .await
+        .expect_problem(404, "not-found");
+    assert_eq!(
+        world.app.state.store.registry_counts().await.unwrap(),
+        before
+    );
+    assert_eq!(world.revision().await, rev);
+    let fw = world
+        .app
+        .state
+        .store
+        .framework(&world.framework_id)
+        .await
+        .unwrap();
+    assert_eq!(fw.status.as_str(), "active");
+}
