@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::rubric::Rubric;
@@ -213,7 +213,7 @@ impl ConfusionMatrix {
 }
 
 /// Agreement figures. Shares are fractions (0.0–1.0); `None` where undefined.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Agreement {
     /// Number of double ratings.
     pub n: u64,
@@ -231,7 +231,7 @@ pub struct Agreement {
 }
 
 /// One criterion of one review rated by two reviewers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoubleRating {
     /// Rubric id (all versions with the same scale are pooled; see [`agreement_by_pair`]).
     pub rubric: String,
@@ -248,7 +248,7 @@ pub struct DoubleRating {
 }
 
 /// Agreement of one reviewer pair on one rubric.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairAgreement {
     /// Rubric id.
     pub rubric: String,

@@ -19,7 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
@@ -67,6 +67,13 @@ impl fmt::Display for Hash32 {
     }
 }
 
+impl<'de> Deserialize<'de> for Hash32 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Hash32::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl Serialize for Hash32 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -74,7 +81,7 @@ impl Serialize for Hash32 {
 }
 
 /// What an audit entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AuditKind {
@@ -146,8 +153,16 @@ impl FromStr for AuditKind {
 
 /// An opaque pseudonymous id (`learner:7f3a…`, a UUID): 1–128 of `A-Z a-z 0-9 : . _ -`.
 /// The character set rules out e-mail addresses and names with spaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct SubjectId(String);
+
+impl TryFrom<String> for SubjectId {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self, Error> {
+        SubjectId::parse(&s)
+    }
+}
 
 impl SubjectId {
     /// Check and wrap an id.
@@ -171,7 +186,7 @@ impl SubjectId {
 
 /// One audit log row. Build with [`AuditEntry::first`] / [`AuditEntry::next`]; rebuild from
 /// storage with [`AuditEntry::from_stored`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// 1-based, gap-free sequence number.
     pub seq: u64,
@@ -304,7 +319,7 @@ impl AuditEntry {
 }
 
 /// What is wrong at the first broken entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChainFault {
     /// The entry's content does not match its hash: it was edited.
@@ -342,7 +357,7 @@ impl fmt::Display for ChainFault {
 }
 
 /// The newest entry of a verified chain, to keep outside the database (anchoring).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainHead {
     /// Its seq.
     pub seq: u64,

@@ -18,14 +18,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::rubric::RubricRef;
 use crate::scoring::{Outcome, ScoredReview};
 
 /// Where a learner stands on one competency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MasteryState {
     /// No activity yet.
@@ -107,7 +107,7 @@ impl From<Outcome> for MasteryState {
 }
 
 /// The level given for one criterion, as kept in the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelAchieved {
     /// Criterion id.
     pub criterion: String,
@@ -116,7 +116,7 @@ pub struct LevelAchieved {
 }
 
 /// The final decision of a (possibly moderated) review, as the record keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewDecision {
     /// The rubric version used.
     pub rubric: RubricRef,
@@ -161,7 +161,7 @@ impl ReviewDecision {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// The learner started working on the competency (first activity).
@@ -192,7 +192,7 @@ pub enum EventKind {
 }
 
 /// The name of an event kind, for errors and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventName {
     /// [`EventKind::Started`].
@@ -243,7 +243,7 @@ impl EventKind {
 }
 
 /// A dated event for one learner × competency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasteryEvent {
     /// When it happened (from the caller's clock).
     pub at: DateTime<Utc>,
@@ -252,7 +252,7 @@ pub struct MasteryEvent {
 }
 
 /// A teacher override or withdrawal, kept so it is shown as such wherever the outcome is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverrideRecord {
     /// Which kind.
     pub event: EventName,
@@ -269,7 +269,7 @@ pub struct OverrideRecord {
 }
 
 /// One submission and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     /// 1-based attempt number.
     pub number: u32,

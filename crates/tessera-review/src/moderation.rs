@@ -6,21 +6,21 @@
 //! so the decision is reproducible and testable. Two reviews that reach the same outcome settle
 //! the attempt; different outcomes go to a moderator. Both ratings feed inter-rater agreement.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::agreement::DoubleRating;
 use crate::error::Error;
 use crate::scoring::{Outcome, ScoredReview};
 
 /// The moderation policy of an organisation (or a rubric).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModerationPolicy {
     /// Share of non-borderline reviews sampled for a second review, in per mille (0–1000).
     pub sample_per_mille: u16,
 }
 
 /// Whether a review needs a second reviewer, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecondReview {
     /// The outcome stands without a second review.
@@ -44,7 +44,7 @@ pub fn second_review(policy: ModerationPolicy, review: &ScoredReview, draw: u16)
 }
 
 /// The state of a double-marked attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Reconciliation {
     /// Both reviews reach this outcome; it stands (the first review's levels are recorded).

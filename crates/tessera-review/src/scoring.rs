@@ -7,13 +7,13 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::rubric::{Combine, Rubric, RubricRef};
 
 /// A reviewer's rating of one criterion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CriterionScore {
     /// Criterion id.
     pub criterion: String,
@@ -35,7 +35,7 @@ impl CriterionScore {
 }
 
 /// The result of a review under the rubric's mastery rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The evidence shows mastery.
@@ -54,7 +54,7 @@ impl fmt::Display for Outcome {
 }
 
 /// Why a review does not fit its rubric.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum ReviewProblem {
     /// A criterion the rubric does not have.
@@ -109,7 +109,7 @@ impl fmt::Display for ReviewProblem {
 }
 
 /// One criterion of a scored review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoredCriterion {
     /// Criterion id.
     pub criterion: String,
@@ -128,7 +128,7 @@ pub struct ScoredCriterion {
 }
 
 /// A review scored against a rubric version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoredReview {
     /// The exact rubric version.
     pub rubric: RubricRef,

@@ -250,3 +250,14 @@ fn times_are_hashed_at_microsecond_precision_so_a_database_round_trip_verifies()
     assert!("not_a_kind".parse::<AuditKind>().is_err());
     assert!(Hash32::from_hex("zz").is_err());
 }
+
+#[test]
+fn entries_round_trip_through_json_and_personal_data_is_refused_on_the_way_in() {
+    let c = chain();
+    let json = serde_json::to_string(&c).expect("serialise");
+    let back: Vec<AuditEntry> = serde_json::from_str(&json).expect("deserialise");
+    assert_eq!(back, c);
+    assert!(verify_chain(&back).is_ok());
+    let with_email = json.replacen("learner:0001", "jane@example.org", 1);
+    assert!(serde_json::from_str::<Vec<AuditEntry>>(&with_email).is_err());
+}

@@ -389,3 +389,26 @@ fn a_second_review_of_the_same_attempt_is_rejected_so_there_is_no_double_outcome
     assert_eq!(r.attempts.len(), 1);
     assert_eq!(r.attempts[0].outcome(), Some(Outcome::NotYet));
 }
+
+#[test]
+fn events_round_trip_through_json_as_the_store_keeps_them() {
+    let events = vec![
+        ev(0, EventKind::Started),
+        submit(1, "s1"),
+        review(2, Outcome::NotYet),
+        override_to(3, Outcome::Mastered, "Observed in class."),
+    ];
+    let json = serde_json::to_string(&events).expect("serialise");
+    assert!(json.contains(r#""event":"overridden""#), "{json}");
+    let back: Vec<MasteryEvent> = serde_json::from_str(&json).expect("deserialise");
+    assert_eq!(back, events);
+    assert_eq!(
+        MasteryRecord::fold("C", back).expect("valid"),
+        MasteryRecord::fold("C", events).expect("valid")
+    );
+    let bad = json.replace(r#""version":"1.0.0""#, r#""version":"1.0""#);
+    assert!(
+        serde_json::from_str::<Vec<MasteryEvent>>(&bad).is_err(),
+        "rubric versions are checked on the way in"
+    );
+}

@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
@@ -81,6 +81,13 @@ impl Serialize for RubricVersion {
     }
 }
 
+impl<'de> Deserialize<'de> for RubricVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(|()| serde::de::Error::custom(format!("bad rubric version `{s}`")))
+    }
+}
+
 /// SHA-256 of a rubric's canonical form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RubricDigest(pub [u8; 32]);
@@ -92,7 +99,7 @@ impl fmt::Display for RubricDigest {
 }
 
 /// Identifies the exact rubric version a review was scored against.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RubricRef {
     /// Rubric id.
     pub id: String,
@@ -183,7 +190,7 @@ pub fn check_new_version(stored: &[RubricRef], candidate: &RubricRef) -> Result<
 
 /// A link back to the CASE object a rubric, criterion or level was imported from. It becomes an
 /// OB `Alignment` (`targetType` `CFRubric`, `CFRubricCriterion`, `CFRubricCriterionLevel`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseLink {
     /// CASE `identifier` (a UUID).
     pub identifier: String,
@@ -291,7 +298,7 @@ impl Criterion {
 }
 
 /// How the level and points conditions of a mastery rule combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Combine {
     /// Every condition present must hold.
@@ -301,7 +308,7 @@ pub enum Combine {
 }
 
 /// When a scored review counts as borderline and goes to a second reviewer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Borderline {
     /// Borderline if moving any one criterion up or down by at most this many levels would flip
     /// the outcome (0 disables this test).
