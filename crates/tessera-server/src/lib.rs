@@ -31,6 +31,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod pages;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;
@@ -44,6 +45,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application for `state`: routes, the OpenAPI document and the middleware stack.
 pub fn app(state: AppState) -> Router {
     let (router, openapi) = routes::api().split_for_parts();
+    let router = router.merge(pages::router());
     let doc = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
     let max_body = state.config.max_body_bytes;
     router

@@ -1,0 +1,389 @@
+//! Server-rendered HTML pages: login, first-run setup, invitations, organisation and member
+//! admin, framework browse and edit, and CASE import.
+//!
+//! # Principles
+//! - **No JavaScript needed.** Every action is a plain `<form>`; a POST answers with a redirect
+//!   (303, POST/redirect/GET) or, when the form has a problem, the same form again with the
+//!   problem written next to it in plain words.
+//! - **Same access rules as the API.** Pages call the same [`Caller`] checks
+//!   (`require_member`, `require_role`) as the `/api/v1` handlers; an anonymous visitor is sent
+//!   to `/login` with the page to come back to.
+//! - **CSRF.** Signed-in forms carry the session's synchronizer token in a `csrf_token` field;
+//!   forms used before there is a session (login, setup, accepting an invitation) carry a
+//!   double-submit token that must equal the `tessera_form` cookie (SameSite=Strict, HttpOnly),
+//!   which stops login-CSRF.
+//! - **Light.** One small stylesheet served with a long max-age under a content-hash query
+//!   string; no web fonts, no images, no scripts. Pages themselves are `no-store` (they carry
+//!   tokens and private data) and go out with a strict Content-Security-Policy.
+//! - Templates are askama files in `crates/tessera-server/templates/`, checked at compile time.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tessera_store::StoreError;
+
+use crate::auth::{Caller, SESSION_COOKIE, constant_time_eq, cookie, hash_secret, new_secret};
+use crate::error::AppError;
+use crate::state::AppState;
+
+mod account;
+mod assets;
+mod frameworks;
+mod import;
+mod orgs;
+
+/// Every page route. Merged into the application next to the API (see [`crate::app`]).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(orgs::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/setup", get(account::setup_form).post(account::setup))
+        .route(
+            "/invitations/accept",
+            get(account::accept_form).post(account::accept),
+        )
+        .route("/orgs", post(orgs::create_org))
+        .route("/orgs/{slug}", get(orgs::org_page))
+        .route("/orgs/{slug}/invitations", post(orgs::invite))
+        .route(
+            "/orgs/{slug}/members/{user_id}/role",
+            post(orgs::change_role),
+        )
+        .route(
+            "/orgs/{slug}/frameworks",
+            get(frameworks::list).post(frameworks::create_framework),
+        )
+        .route("/frameworks/{id}", get(frameworks::tree))
+        .route(
+            "/frameworks/{id}/competencies/new",
+            get(frameworks::new_competency_form).post(frameworks::create_competency),
+        )
+        .route(
+            "/competencies/{id}/edit",
+            get(frameworks::edit_competency_form).post(frameworks::update_competency),
+        )
+        .route("/competencies/{id}/status", post(frameworks::set_status))
+        .merge(import::router())
+        .layer(axum::middleware::from_fn(page_headers))
+        .route(assets::CSS_PATH, get(assets::stylesheet))
+}
+
+/// The cookie holding the double-submit token of forms used before login.
+const FORM_COOKIE: &str = "tessera_form";
+
+/// Headers every page gets: no caching (pages carry CSRF tokens and private data), a CSP that
+/// allows nothing but our own stylesheet and forms to ourselves, and no referrer (setup and
+/// invitation links carry secrets in the query).
+async fn page_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// What the page layout needs: the stylesheet URL, who is signed in, and the token for the
+/// logout form.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// `/static/tessera.css?v=<hash>`.
+    pub css: &'static str,
+    /// The signed-in user's display name.
+    pub user_name: Option<String>,
+    /// The session's CSRF token (empty when signed out).
+    pub csrf: String,
+    /// Whether the signed-in user runs the platform.
+    pub platform_admin: bool,
+}
+
+impl Chrome {
+    /// The layout for an anonymous visitor.
+    pub fn anonymous() -> Self {
+        Self {
+            css: assets::css_url(),
+            user_name: None,
+            csrf: String::new(),
+            platform_admin: false,
+        }
+    }
+}
+
+/// A signed-in visitor of a page: their access rights and the layout data.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// The same caller the API checks.
+    pub caller: Caller,
+    /// The layout.
+    pub chrome: Chrome,
+}
+
+impl Viewer {
+    /// Fails unless `sent` is this session's CSRF token.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        let expected = self.caller.0.csrf_token.as_deref().unwrap_or("");
+        if !expected.is_empty() && constant_time_eq(sent, expected) {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+}
+
+/// The session's caller, if the request carries a valid session cookie. Pages never accept API
+/// tokens: a browser only has cookies.
+async fn session_caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, PageError> {
+    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let principal = state
+        .store
+        .principal_by_session(&hash_secret(secret), state.clock.now())
+        .await
+        .map_err(AppError::from)?;
+    Ok(principal.map(Caller))
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let Some(caller) = session_caller(parts, state).await? else {
+            let back = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
+            return Err(PageError::SignIn(back));
+        };
+        let user = state
+            .store
+            .user(caller.user_id())
+            .await
+            .map_err(AppError::from)?;
+        let chrome = Chrome {
+            css: assets::css_url(),
+            user_name: Some(user.name),
+            csrf: caller.0.csrf_token.clone().unwrap_or_default(),
+            platform_admin: caller.is_platform_admin(),
+        };
+        Ok(Self { caller, chrome })
+    }
+}
+
+/// Whether a visitor is signed in (for pages that look different then, like `/login`).
+#[derive(Debug, Clone)]
+pub struct MaybeViewer(pub Option<Viewer>);
+
+impl FromRequestParts<AppState> for MaybeViewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        match Viewer::from_request_parts(parts, state).await {
+            Ok(v) => Ok(Self(Some(v))),
+            Err(PageError::SignIn(_)) => Ok(Self(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The double-submit token for pre-login forms: the `tessera_form` cookie's value, or a new
+/// one with the `Set-Cookie` header to send.
+pub fn form_token(
+    headers: &HeaderMap,
+    secure: bool,
+) -> Result<(String, Option<HeaderValue>), PageError> {
+    if let Some(existing) = cookie(headers, FORM_COOKIE).filter(|v| v.len() == 64) {
+        return Ok((existing.to_owned(), None));
+    }
+    let token = new_secret("").map_err(PageError::from)?;
+    let secure = if secure { "; Secure" } else { "" };
+    let value = HeaderValue::from_str(&format!(
+        "{FORM_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=86400{secure}"
+    ))
+    .map_err(|e| PageError::from(AppError::internal(e)))?;
+    Ok((token, Some(value)))
+}
+
+/// Fails unless the form's token equals the `tessera_form` cookie.
+pub fn check_form_token(headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
+    match cookie(headers, FORM_COOKIE) {
+        Some(expected) if !expected.is_empty() && constant_time_eq(sent, expected) => Ok(()),
+        _ => Err(PageError::Csrf),
+    }
+}
+
+/// Renders a template into an HTML response with `status`.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => PageError::from(AppError::internal(e)).into_response(),
+    }
+}
+
+/// A `303 See Other` to `to` (the answer to a successful form).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Why a page could not be shown. Form problems are not errors: the form is shown again.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: go to `/login`, then come back to this path.
+    SignIn(String),
+    /// The form's CSRF token is missing or wrong (often: the session ended meanwhile).
+    Csrf,
+    /// Anything from the shared handlers and checks.
+    App(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Unauthenticated => Self::SignIn("/".into()),
+            other => Self::App(other),
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        Self::App(e.into())
+    }
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            Self::SignIn(back) => {
+                let to = format!("/login?next={}", encode_component(&back));
+                return see_other(&to);
+            }
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "The form has expired",
+                "The form was too old or came from another site. Go back, reload the page and try again.".to_owned(),
+            ),
+            Self::App(e) => {
+                let status = e.status();
+                let (title, message) = match &e {
+                    AppError::NotFound => (
+                        "Not found",
+                        "There is nothing here, or you may not see it.".to_owned(),
+                    ),
+                    AppError::Forbidden => (
+                        "Not allowed",
+                        "Your role in this organisation does not allow this.".to_owned(),
+                    ),
+                    _ if status.is_server_error() => {
+                        tracing::error!(error = %e, "page failed");
+                        (
+                            "Something went wrong",
+                            "The service could not finish this request. Please try again in a moment.".to_owned(),
+                        )
+                    }
+                    _ => ("This did not work", e.to_string()),
+                };
+                (status, title, message)
+            }
+        };
+        render(
+            status,
+            &ErrorPage {
+                chrome: Chrome::anonymous(),
+                title,
+                message,
+            },
+        )
+    }
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters pass).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A local path to return to after login: must start with one `/` (never `//host` or a
+/// scheme), so the login form cannot be used to send people elsewhere.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// `axum::Form` whose rejection is an HTML page.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Form), rejection(PageError))]
+pub struct PageForm<T>(pub T);
+
+impl From<FormRejection> for PageError {
+    fn from(r: FormRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::App(AppError::PayloadTooLarge)
+        } else {
+            Self::App(AppError::InvalidBody(r.body_text()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_next(Some("/orgs/a")), "/orgs/a");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn components_are_encoded() {
+        assert_eq!(encode_component("/a b?c=d&e"), "/a%20b%3Fc%3Dd%26e");
+    }
+}
