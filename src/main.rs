@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod case_cli;
 mod review_cli;
 mod service_cli;
 mod vc_cli;

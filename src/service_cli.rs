@@ -18,11 +18,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Import data into the registry (`tessera import case FILE --org SLUG`).
+    #[command(subcommand)]
+    Import(crate::case_cli::ImportCommand),
 }
 
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Serve { config } => serve(config),
+        Command::Import(command) => crate::case_cli::run(command),
     }
 }
 
