@@ -406,3 +406,55 @@ fn canon_shows_the_alumni_vector_hashes_and_signed_bytes() {
     let out = run(tessera().arg("canon").arg("/no/such/file.json"));
     assert_eq!(code(&out), 3);
 }
+
+#[test]
+fn verify_reads_standard_input_and_sign_honours_vm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_path, key) = generate(dir.path(), None);
+    let unsigned = write(
+        dir.path(),
+        "unsigned.json",
+        &credential_for(key["controller"].as_str().unwrap()),
+    );
+    let out = sign(&key_path, &["--created", "2024-05-01T12:00:00Z"], &unsigned);
+    assert_eq!(code(&out), 0);
+    let mut child = tessera()
+        .args(["verify", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+    let verified = child.wait_with_output().unwrap();
+    assert_eq!(code(&verified), 0, "{}", stdout(&verified));
+    let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(report["files"][0]["path"], "-");
+
+    // --vm overrides the key file's id; a method the did:key document does not list fails.
+    let out = sign(
+        &key_path,
+        &[
+            "--created",
+            "2024-05-01T12:00:00Z",
+            "--vm",
+            &format!("{}#other", key["controller"].as_str().unwrap()),
+        ],
+        &unsigned,
+    );
+    assert_eq!(code(&out), 0);
+    let signed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        signed["proof"]["verificationMethod"]
+            .as_str()
+            .unwrap()
+            .ends_with("#other")
+    );
+    let path = write(dir.path(), "other-vm.json", &signed);
+    let out = run(tessera().arg("verify").arg(&path));
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("does not list the key"),
+        "{}",
+        stdout(&out)
+    );
+}
