@@ -48,6 +48,8 @@ pub fn app(state: AppState) -> Router {
     let router = router.merge(pages::router());
     let doc = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
     let max_body = state.config.max_body_bytes;
+    // Install the metrics recorder before the first request is counted.
+    middleware::prometheus();
     router
         .layer(axum::Extension(routes::ops::OpenApiJson(Arc::from(doc))))
         .layer(DefaultBodyLimit::max(max_body))
