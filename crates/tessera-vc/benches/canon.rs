@@ -36,6 +36,9 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("canonicalize/{name}"), |b| {
             b.iter(|| canon::canonicalize(black_box(doc)).expect("canon"))
         });
+        c.bench_function(&format!("compiled_only/{name}"), |b| {
+            b.iter(|| canon::canonicalize_compiled(black_box(doc)).expect("canon"))
+        });
         c.bench_function(&format!("general/{name}"), |b| {
             b.iter(|| canon::canonicalize_general(black_box(doc)).expect("canon"))
         });

@@ -271,3 +271,11 @@ fn a_poison_graph_in_json_ld_is_rejected_in_bounded_time() {
         start.elapsed()
     );
 }
+
+#[test]
+fn keyword_like_keys_that_are_not_keywords_are_rejected() {
+    let mut doc = ob3();
+    doc["credentialSubject"]["@foo"] = json!("x");
+    let reason = expect_safe_mode(&doc, "$.credentialSubject.@foo");
+    assert!(reason.contains("@foo"), "{reason}");
+}

@@ -226,7 +226,7 @@ impl Walker {
         }
         // Step 8: property-scoped context.
         if let Some(scoped) = prop_def.and_then(|d| d.context) {
-            active = context::apply(&active, scoped, true, true)?;
+            active = context::apply(&active, scoped, def_base(prop_def), true, true)?;
         }
         // Step 9: an embedded context (the top level's is already applied). Only bundled URLs
         // are modelled, as at the top level.
@@ -276,7 +276,7 @@ impl Walker {
             if let Some(def) = type_scoped.terms.get(*t)
                 && let Some(scoped) = def.context
             {
-                active = context::apply(&active, scoped, false, false)?;
+                active = context::apply(&active, scoped, def.base, false, false)?;
             }
         }
 
@@ -355,7 +355,7 @@ impl Walker {
         let container = def.map(|d| d.container).unwrap_or_default();
         // Scalars are expanded with the property-scoped context applied (expansion step 4).
         let scalar_ctx = match def.and_then(|d| d.context) {
-            Some(scoped) => context::apply(active, scoped, true, true)?,
+            Some(scoped) => context::apply(active, scoped, def_base(def), true, true)?,
             None => active.clone(),
         };
         // The property's definition as seen by value expansion (in the scoped context, if any).
@@ -546,6 +546,10 @@ impl Walker {
             (None, v) => literal(v, None),
         }
     }
+}
+
+fn def_base(def: Option<&TermDef>) -> Option<&'static str> {
+    def.and_then(|d| d.base)
 }
 
 /// Object to RDF for a literal (JSON-LD 1.1 API §8.5.4 steps 10–13), for the JSON types it

@@ -64,38 +64,31 @@ pub(crate) fn check_shape(doc: &Value) -> Result<(), CanonError> {
 }
 
 /// A key of the form of a keyword (`@` then letters) that is not one: JSON-LD ignores it (the
-/// value would be dropped unsigned), so safe mode rejects it. Iterative.
+/// value would be dropped unsigned), so safe mode rejects it. Iterative, allocation-free unless
+/// it finds one.
 pub(crate) fn check_reserved_keys(doc: &Value) -> Result<(), CanonError> {
-    let mut stack: Vec<(&Value, String)> = vec![(doc, "$".to_owned())];
-    while let Some((v, path)) = stack.pop() {
+    let mut stack: Vec<&Value> = vec![doc];
+    while let Some(v) = stack.pop() {
         match v {
             Value::Object(o) => {
                 for (k, x) in o {
-                    let mut p = path.clone();
-                    push_key(&mut p, k);
                     let keyword_form = k.len() > 1
                         && k.starts_with('@')
                         && k[1..].bytes().all(|b| b.is_ascii_alphabetic());
                     if keyword_form && !super::compiled::is_keyword(k) {
                         return Err(CanonError::SafeMode {
-                            path: p,
+                            path: locate(doc, &Needle::Key(k)).unwrap_or_else(|| "$".into()),
                             reason: format!(
                                 "`{k}` has the form of a JSON-LD keyword but is not one; it would be ignored"
                             ),
                         });
                     }
                     if matches!(x, Value::Object(_) | Value::Array(_)) {
-                        stack.push((x, p));
+                        stack.push(x);
                     }
                 }
             }
-            Value::Array(a) => {
-                for (i, x) in a.iter().enumerate() {
-                    if matches!(x, Value::Object(_) | Value::Array(_)) {
-                        stack.push((x, format!("{path}[{i}]")));
-                    }
-                }
-            }
+            Value::Array(a) => stack.extend(a.iter().filter(|x| x.is_object() || x.is_array())),
             _ => {}
         }
     }

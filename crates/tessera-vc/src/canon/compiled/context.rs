@@ -29,6 +29,10 @@ pub(crate) struct TermDef {
     pub container: Container,
     /// The scoped context (`@context` of the definition), a bundled JSON value.
     pub context: Option<&'static Value>,
+    /// URL of the context document the definition appears in, recorded (as the `json-ld` crate
+    /// does) only for definitions with a scoped context: two such definitions from different
+    /// documents are different for the protected-term check, even with equal content.
+    pub base: Option<&'static str>,
     /// The definition uses a feature the compiled expander does not implement.
     pub unsupported: Option<&'static str>,
 }
@@ -78,8 +82,9 @@ impl ActiveContext {
     }
 }
 
-/// The bundled contexts parsed once; the addresses of these values identify scoped contexts.
-fn parsed(url: &str) -> Option<&'static Value> {
+/// The bundled contexts parsed once (URL, `@context` value); the addresses of these values
+/// identify scoped contexts.
+fn parsed(url: &str) -> Option<(&'static str, &'static Value)> {
     static PARSED: OnceLock<HashMap<&'static str, Value>> = OnceLock::new();
     PARSED
         .get_or_init(|| {
@@ -92,8 +97,8 @@ fn parsed(url: &str) -> Option<&'static Value> {
                 })
                 .collect()
         })
-        .get(url)
-        .and_then(|v| v.get("@context"))
+        .get_key_value(url)
+        .and_then(|(u, v)| Some((*u, v.get("@context")?)))
 }
 
 /// Most memoised context applications kept. Keys are (context id, bundled scope address), both
@@ -135,8 +140,8 @@ pub(crate) fn top_level(ctx: &Value) -> Result<Arc<ActiveContext>, Unsupported> 
     }
     let mut active = initial().clone();
     for url in &urls {
-        let local = parsed(url).ok_or(Unsupported("context not bundled"))?;
-        active = apply(&active, local, true, false)?;
+        let (base, local) = parsed(url).ok_or(Unsupported("context not bundled"))?;
+        active = apply(&active, local, Some(base), true, false)?;
     }
     if let Ok(mut m) = top_memo().write()
         && m.len() < MEMO_CAPACITY
@@ -151,6 +156,7 @@ pub(crate) fn top_level(ctx: &Value) -> Result<Arc<ActiveContext>, Unsupported> 
 pub(crate) fn apply(
     active: &Arc<ActiveContext>,
     local: &'static Value,
+    base: Option<&'static str>,
     propagate: bool,
     override_protected: bool,
 ) -> Result<Arc<ActiveContext>, Unsupported> {
@@ -165,7 +171,14 @@ pub(crate) fn apply(
     {
         return Ok(c.clone());
     }
-    let result = Arc::new(process(active, local, propagate, override_protected, 0)?);
+    let result = Arc::new(process(
+        active,
+        local,
+        base,
+        propagate,
+        override_protected,
+        0,
+    )?);
     if let Ok(mut m) = memo().write()
         && m.len() < MEMO_CAPACITY
     {
@@ -179,8 +192,8 @@ pub(crate) fn apply_url(
     active: &Arc<ActiveContext>,
     url: &str,
 ) -> Result<Arc<ActiveContext>, Unsupported> {
-    let local = parsed(url).ok_or(Unsupported("context not bundled"))?;
-    apply(active, local, true, false)
+    let (base, local) = parsed(url).ok_or(Unsupported("context not bundled"))?;
+    apply(active, local, Some(base), true, false)
 }
 
 /// Remote contexts may reference others; the bundled set is finite, so this only guards cycles.
@@ -189,6 +202,7 @@ const MAX_REMOTE_NESTING: usize = 8;
 fn process(
     active: &Arc<ActiveContext>,
     local: &'static Value,
+    base: Option<&'static str>,
     propagate: bool,
     override_protected: bool,
     nesting: usize,
@@ -207,16 +221,35 @@ fn process(
                 if nesting >= MAX_REMOTE_NESTING {
                     return Err(Unsupported("context nesting"));
                 }
-                let remote = parsed(url).ok_or(Unsupported("context not bundled"))?;
+                let (url, remote) = parsed(url).ok_or(Unsupported("context not bundled"))?;
                 let current = Arc::new(result);
-                result = process(&current, remote, true, override_protected, nesting + 1)?;
+                result = process(
+                    &current,
+                    remote,
+                    Some(url),
+                    true,
+                    override_protected,
+                    nesting + 1,
+                )?;
                 // `process` derived from `current`, keep the non-propagation marker of this call.
                 if !propagate && result.previous.is_none() {
                     result.previous = Some(active.clone());
                 }
             }
-            Value::Object(map) => process_object(&mut result, map, override_protected)?,
-            _ => return Err(Unsupported("null or invalid context entry")),
+            Value::Object(map) => process_object(&mut result, map, base, override_protected)?,
+            Value::Null => {
+                // Context Processing 5.1: reset, unless that would drop protected terms.
+                if !override_protected && result.terms.values().any(|d| d.protected) {
+                    return Err(Unsupported("null context over protected terms"));
+                }
+                let previous = result.previous.take();
+                result = ActiveContext::empty();
+                result.previous = previous;
+                if !propagate && result.previous.is_none() {
+                    result.previous = Some(active.clone());
+                }
+            }
+            _ => return Err(Unsupported("invalid context entry")),
         }
     }
     Ok(result)
@@ -225,16 +258,14 @@ fn process(
 fn process_object(
     result: &mut ActiveContext,
     map: &'static Map<String, Value>,
+    base: Option<&'static str>,
     override_protected: bool,
 ) -> Result<(), Unsupported> {
     let mut protected_default = false;
     for (k, v) in map {
         match k.as_str() {
-            "@version" => {
-                if v.as_f64() != Some(1.1) {
-                    return Err(Unsupported("@version"));
-                }
-            }
+            "@version" if v.as_f64() != Some(1.1) => return Err(Unsupported("@version")),
+            "@version" => {}
             "@protected" => protected_default = v.as_bool().ok_or(Unsupported("@protected"))?,
             "@vocab" => match v {
                 Value::Null => result.vocab = None,
@@ -250,6 +281,7 @@ fn process_object(
         defined: HashMap::new(),
         protected_default,
         override_protected,
+        base,
     };
     for k in map.keys() {
         if !k.starts_with('@') {
@@ -265,6 +297,7 @@ struct DefState {
     defined: HashMap<&'static str, bool>,
     protected_default: bool,
     override_protected: bool,
+    base: Option<&'static str>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -331,6 +364,7 @@ fn define(
         type_mapping: None,
         container: Container::None,
         context: None,
+        base: None,
         unsupported: None,
     };
     let (map, simple): (Option<&'static Map<String, Value>>, bool) = match value {
@@ -383,6 +417,7 @@ fn define(
         }
         if let Some(c) = m.get("@context") {
             def.context = Some(c);
+            def.base = state.base;
         }
     }
 
