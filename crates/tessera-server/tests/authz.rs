@@ -102,7 +102,15 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         "/api/v1/competencies/{id}/prerequisites",
         EDITORS,
         200,
-    ),
+    ), // CASE (routes/case.rs): import for editors, export for members, the CASE 1.1 read API
+    // for everyone.
+    ("POST", "/api/v1/orgs/{slug}/case-packages", EDITORS, 201),
+    ("GET", "/api/v1/frameworks/{id}/case-package", MEMBERS, 200),
+    ("GET", "/ims/case/v1p1/CFDocuments", ALL, 200),
+    ("GET", "/ims/case/v1p1/CFDocuments/{sourcedId}", ALL, 200),
+    ("GET", "/ims/case/v1p1/CFPackages/{sourcedId}", ALL, 200),
+    ("GET", "/ims/case/v1p1/CFItems/{sourcedId}", ALL, 200),
+    ("GET", "/ims/case/v1p1/CFAssociations/{sourcedId}", ALL, 200),
 ];
 
 struct World {
@@ -343,6 +351,32 @@ impl World {
                 template.replace("{id}", &self.c2),
                 Some(json!({"prerequisites": [self.c1]})),
             ),
+            ("POST", "/api/v1/orgs/{slug}/case-packages") => (
+                "/api/v1/orgs/alpha/case-packages".to_owned(),
+                Some(case_package()),
+            ),
+            ("GET", "/api/v1/frameworks/{id}/case-package") => {
+                (template.replace("{id}", &self.framework_id), None)
+            }
+            ("GET", "/ims/case/v1p1/CFDocuments") => (template.to_owned(), None),
+            (
+                "GET",
+                "/ims/case/v1p1/CFDocuments/{sourcedId}" | "/ims/case/v1p1/CFPackages/{sourcedId}",
+            ) => (template.replace("{sourcedId}", &self.framework_id), None),
+            ("GET", "/ims/case/v1p1/CFItems/{sourcedId}") => {
+                (template.replace("{sourcedId}", &self.c1), None)
+            }
+            ("GET", "/ims/case/v1p1/CFAssociations/{sourcedId}") => {
+                let framework = self
+                    .app
+                    .state
+                    .store
+                    .export_case(&self.framework_id)
+                    .await
+                    .unwrap();
+                let id = &framework.hierarchy[0].association.identifier;
+                (template.replace("{sourcedId}", id), None)
+            }
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
     }
@@ -493,4 +527,21 @@ async fn an_admin_of_another_organisation_cannot_change_this_one() {
         .await
         .unwrap();
     assert_eq!(fw.status.as_str(), "active");
+}
+
+/// A minimal CASE 1.1 package with fresh identifiers (a document and one item under it), so
+/// every import creates a new framework.
+fn case_package() -> Value {
+    let [doc, item, link] = [0; 3].map(|_| uuid::Uuid::new_v4().to_string());
+    let uri = |id: &str| format!("https://case.example.test/uri/{id}");
+    json!({
+        "CFDocument": {"identifier": doc, "uri": uri(&doc), "creator": "Matrix", "title": "Matrix framework",
+            "lastChangeDateTime": "2026-01-01T00:00:00Z", "caseVersion": "1.1"},
+        "CFItems": [{"identifier": item, "uri": uri(&item), "fullStatement": "A competency",
+            "humanCodingScheme": "M.1", "lastChangeDateTime": "2026-01-01T00:00:00Z"}],
+        "CFAssociations": [{"identifier": link, "uri": uri(&link), "associationType": "isChildOf",
+            "originNodeURI": {"title": "M.1", "identifier": item, "uri": uri(&item)},
+            "destinationNodeURI": {"title": "Matrix framework", "identifier": doc, "uri": uri(&doc)},
+            "lastChangeDateTime": "2026-01-01T00:00:00Z"}]
+    })
 }
