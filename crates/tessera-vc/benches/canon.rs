@@ -31,6 +31,12 @@ fn bench(c: &mut Criterion) {
                 "../tests/vectors/w3c-vc-di-eddsa/unsigned.json"
             )),
         ),
+        (
+            "alumni_proof_config",
+            load(include_str!(
+                "../tests/vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/proofConfigDataInt.json"
+            )),
+        ),
     ];
     for (name, doc) in &docs {
         c.bench_function(&format!("canonicalize/{name}"), |b| {

@@ -11,7 +11,20 @@
 //! Bad input costs bounded time and memory: [`Limits`] are checked by an iterative walk before
 //! anything recursive runs, and RDFC-1.0 runs with poison-graph limits.
 //!
-//! All functions are thread-safe; the processed-context cache is shared behind a lock.
+//! Two expansion paths give the same quads:
+//! - the **compiled expander** (`compiled`): for documents whose contexts are all bundled, term
+//!   definitions and scoped contexts are processed once and shared, and expansion is one walk over
+//!   the `serde_json::Value` emitting quads (about 30 µs for the 1EdTech OB 3.0 credential,
+//!   canonicalization included, against about 1 ms for the general path). It declines
+//!   ("unsupported") anything it does not model exactly: doubles, blank node identifiers, inline
+//!   contexts, `@reverse`/`@nest`/`@index`/language maps, `@json` literals…
+//! - the **general path** (`general`): the `json-ld` crate under the strict policy, used for
+//!   whatever the compiled expander declines, and the oracle of the differential tests
+//!   (`tests/canon_differential.rs`). When the compiled walk rejects a document in safe mode, the
+//!   general path confirms the rejection (so acceptance never differs between the two), and the
+//!   compiled walk's exact JSON path is reported.
+//!
+//! All functions are thread-safe; the context caches are shared behind locks.
 
 mod compiled;
 mod general;
