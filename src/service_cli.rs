@@ -58,14 +58,15 @@ fn serve(config_file: Option<PathBuf>) -> ExitCode {
     }
 }
 
-async fn serve_async(config: Config) -> anyhow::Result<()> {
-    tracing::info!(config = ?config, "starting");
+async fn serve_async(mut config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
-    let prepared = startup::prepare(config, Arc::new(tessera_core::clock::SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (TESSERA_BIND): {e}"))?;
     let addr = listener.local_addr()?;
+    config.use_bound_address(addr);
+    tracing::info!(config = ?config, "starting");
+    let prepared = startup::prepare(config, Arc::new(tessera_core::clock::SystemClock)).await?;
     // stdout, not the log: the setup link is a secret meant for the operator's eyes only.
     if let Some(link) = &prepared.setup_link {
         println!("No admin yet. Open this one-time link within 24 hours to create one:\n  {link}");
@@ -107,7 +108,8 @@ fn init_tracing(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

@@ -80,6 +80,9 @@ pub struct Config {
     /// The base URL people and CASE consumers reach us at (links, cookies' `Secure`, CASE URIs),
     /// without a trailing `/`.
     pub public_url: String,
+    /// True when `public_url` was not configured but derived from `bind`; then
+    /// [`Config::use_bound_address`] replaces it once the real port is known (port 0).
+    pub public_url_derived: bool,
     /// Largest request body accepted by ordinary API routes.
     pub max_body_bytes: usize,
     /// Largest request body accepted by import routes.
@@ -97,6 +100,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// Records the address the listener really got: binds to port 0 get a real port, and a
+    /// derived public URL follows it.
+    pub fn use_bound_address(&mut self, addr: SocketAddr) {
+        self.bind = addr;
+        if self.public_url_derived {
+            self.public_url = format!("http://{addr}");
+        }
+    }
+
     /// Whether cookies must be `Secure` (the public URL is https).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
@@ -136,6 +148,7 @@ impl fmt::Debug for Config {
             )
             .field("backend", &self.backend)
             .field("public_url", &self.public_url)
+            .field("public_url_derived", &self.public_url_derived)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("import_max_body_bytes", &self.import_max_body_bytes)
             .field("db_max_connections", &self.db_max_connections)
@@ -251,6 +264,7 @@ impl Config {
         let backend =
             Backend::from_url(&database_url).map_err(|e| invalid(db_setting, e.to_string()))?;
 
+        let public_url_derived = env("TESSERA_PUBLIC_URL").is_none() && file.public_url.is_none();
         let (url_setting, public_url) = match env("TESSERA_PUBLIC_URL") {
             Some(v) => ("TESSERA_PUBLIC_URL", v),
             None => (
@@ -323,6 +337,7 @@ impl Config {
             database_url: SecretString::from(database_url),
             backend,
             public_url,
+            public_url_derived,
             max_body_bytes,
             import_max_body_bytes,
             db_max_connections,
