@@ -287,17 +287,25 @@ pub fn create_proof(
     key: &KeyPair,
     options: &ProofOptions,
 ) -> Result<Map<String, Value>, Error> {
-    let obj = document.as_object().ok_or(Error::NotAnObject)?;
-    let mut unsecured = obj.clone();
+    let mut unsecured = document.as_object().ok_or(Error::NotAnObject)?.clone();
     unsecured.remove("proof");
-    let unsecured = Value::Object(unsecured);
+    create_proof_over(&Value::Object(unsecured), key, options)
+}
+
+/// Creates the proof over `unsecured` (a JSON object without `proof`).
+fn create_proof_over(
+    unsecured: &Value,
+    key: &KeyPair,
+    options: &ProofOptions,
+) -> Result<Map<String, Value>, Error> {
+    let obj = unsecured.as_object().ok_or(Error::NotAnObject)?;
     let mut config = proof_config(obj, options)?;
     let suite = ProofSuite::from(options.cryptosuite);
-    if suite == ProofSuite::EddsaJcs2022 && unsecured.get("@context").is_some() {
+    if suite == ProofSuite::EddsaJcs2022 && obj.contains_key("@context") {
         // Safe mode for JCS too: the JSON-LD reading of the document must be lossless.
-        canon::canonicalize(&unsecured)?;
+        canon::canonicalize(unsecured)?;
     }
-    let input = signing_input(suite, &unsecured, &config)?;
+    let input = signing_input(suite, unsecured, &config)?;
     let signature = key.sign(&input.hash_data());
     config.insert(
         "proofValue".into(),
@@ -309,21 +317,22 @@ pub fn create_proof(
 /// Signs `document`: adds a proof, turning an existing proof into a proof set. Returns the
 /// signed document.
 pub fn sign(document: &Value, key: &KeyPair, options: &ProofOptions) -> Result<Value, Error> {
-    let proof = Value::Object(create_proof(document, key, options)?);
-    let mut signed = document.as_object().ok_or(Error::NotAnObject)?.clone();
-    match signed.remove("proof") {
-        None => {
-            signed.insert("proof".into(), proof);
-        }
+    // One copy of the document: the proof is made over it without `proof`, then the proofs go back.
+    let mut doc = Value::Object(document.as_object().ok_or(Error::NotAnObject)?.clone());
+    let existing = doc.as_object_mut().and_then(|o| o.remove("proof"));
+    let proof = Value::Object(create_proof_over(&doc, key, options)?);
+    let proofs = match existing {
+        None => proof,
         Some(Value::Array(mut proofs)) => {
             proofs.push(proof);
-            signed.insert("proof".into(), Value::Array(proofs));
+            Value::Array(proofs)
         }
-        Some(existing) => {
-            signed.insert("proof".into(), Value::Array(vec![existing, proof]));
-        }
+        Some(one) => Value::Array(vec![one, proof]),
+    };
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("proof".into(), proofs);
     }
-    Ok(Value::Object(signed))
+    Ok(doc)
 }
 
 /// The proofs of a document, as a list (a single proof object is a set of one).

@@ -227,87 +227,119 @@ pub enum StatusFailure {
 /// Checks one `BitstringStatusListEntry` against the list credential it names (whose proof the
 /// caller checks separately).
 pub fn check_entry(entry: &Value, list_credential: &Value) -> Result<EntryStatus, StatusFailure> {
-    let field = |name: &str| entry.get(name).and_then(Value::as_str);
-    let purpose = field("statusPurpose")
-        .ok_or_else(|| StatusFailure::MalformedEntry("statusPurpose is missing".into()))?;
-    let index_text = field("statusListIndex")
-        .ok_or_else(|| StatusFailure::MalformedEntry("statusListIndex is missing".into()))?;
-    let index: usize = index_text
-        .parse()
-        .ok()
-        .filter(|_| index_text.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| {
-            StatusFailure::MalformedEntry(format!(
-                "statusListIndex {index_text:?} is not a base-10 integer string"
-            ))
-        })?;
-    let status_size =
-        read_status_size(entry.get("statusSize")).map_err(StatusFailure::MalformedEntry)?;
+    ParsedList::from_credential(list_credential)?.check(entry)
+}
 
-    let subjects: Vec<&Value> = match list_credential.get("credentialSubject") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => {
-            return Err(StatusFailure::MalformedList(
-                "credentialSubject is missing".into(),
-            ));
-        }
-    };
-    let subject = subjects
-        .into_iter()
-        .find(|s| has_type(s, "BitstringStatusList"))
-        .ok_or_else(|| {
-            StatusFailure::MalformedList("no credentialSubject of type BitstringStatusList".into())
-        })?;
-    let list_purposes: Vec<&str> = match subject.get("statusPurpose") {
-        Some(Value::String(p)) => vec![p.as_str()],
-        Some(Value::Array(ps)) => ps.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    if !list_purposes.contains(&purpose) {
-        return Err(StatusFailure::PurposeMismatch {
-            entry: purpose.to_owned(),
-            list: list_purposes.join(", "),
-        });
-    }
-    let list_size =
-        read_status_size(subject.get("statusSize")).map_err(StatusFailure::MalformedList)?;
-    if list_size != status_size {
-        return Err(StatusFailure::MalformedEntry(format!(
-            "statusSize {status_size} differs from the list's {list_size}"
-        )));
-    }
-    let encoded = subject
-        .get("encodedList")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StatusFailure::MalformedList("encodedList is missing".into()))?;
-    let list = StatusList::decode(encoded, status_size)
-        .map_err(|e| StatusFailure::MalformedList(e.to_string()))?;
-    let value = list.get(index).ok_or(StatusFailure::Range {
-        index,
-        len: list.len(),
-    })?;
-    let message = entry
-        .get("statusMessage")
-        .or_else(|| subject.get("statusMessage"))
-        .and_then(Value::as_array)
-        .and_then(|messages| {
-            let hex = format!("0x{value:x}");
-            messages
+/// A `BitstringStatusListCredential`'s subject, decoded once and reusable for many entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedList {
+    purposes: Vec<String>,
+    list: StatusList,
+    messages: Option<Vec<Value>>,
+}
+
+impl ParsedList {
+    /// Reads and decodes the list of a status list credential.
+    pub fn from_credential(list_credential: &Value) -> Result<Self, StatusFailure> {
+        let subjects: Vec<&Value> = match list_credential.get("credentialSubject") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => {
+                return Err(StatusFailure::MalformedList(
+                    "credentialSubject is missing".into(),
+                ));
+            }
+        };
+        let subject = subjects
+            .into_iter()
+            .find(|s| has_type(s, "BitstringStatusList"))
+            .ok_or_else(|| {
+                StatusFailure::MalformedList(
+                    "no credentialSubject of type BitstringStatusList".into(),
+                )
+            })?;
+        let purposes = match subject.get("statusPurpose") {
+            Some(Value::String(p)) => vec![p.clone()],
+            Some(Value::Array(ps)) => ps
                 .iter()
-                .find(|m| {
-                    m.get("status")
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| s.eq_ignore_ascii_case(&hex))
-                })
-                .and_then(|m| m.get("message").and_then(Value::as_str))
-                .map(str::to_owned)
-        });
-    Ok(EntryStatus {
-        purpose: purpose.to_owned(),
-        value,
-        message,
-    })
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let status_size =
+            read_status_size(subject.get("statusSize")).map_err(StatusFailure::MalformedList)?;
+        let encoded = subject
+            .get("encodedList")
+            .and_then(Value::as_str)
+            .ok_or_else(|| StatusFailure::MalformedList("encodedList is missing".into()))?;
+        let list = StatusList::decode(encoded, status_size)
+            .map_err(|e| StatusFailure::MalformedList(e.to_string()))?;
+        Ok(ParsedList {
+            purposes,
+            list,
+            messages: subject
+                .get("statusMessage")
+                .and_then(Value::as_array)
+                .cloned(),
+        })
+    }
+
+    /// Checks one `BitstringStatusListEntry` against this list.
+    pub fn check(&self, entry: &Value) -> Result<EntryStatus, StatusFailure> {
+        let field = |name: &str| entry.get(name).and_then(Value::as_str);
+        let purpose = field("statusPurpose")
+            .ok_or_else(|| StatusFailure::MalformedEntry("statusPurpose is missing".into()))?;
+        let index_text = field("statusListIndex")
+            .ok_or_else(|| StatusFailure::MalformedEntry("statusListIndex is missing".into()))?;
+        let index: usize = index_text
+            .parse()
+            .ok()
+            .filter(|_| index_text.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                StatusFailure::MalformedEntry(format!(
+                    "statusListIndex {index_text:?} is not a base-10 integer string"
+                ))
+            })?;
+        let status_size =
+            read_status_size(entry.get("statusSize")).map_err(StatusFailure::MalformedEntry)?;
+        if !self.purposes.iter().any(|p| p == purpose) {
+            return Err(StatusFailure::PurposeMismatch {
+                entry: purpose.to_owned(),
+                list: self.purposes.join(", "),
+            });
+        }
+        if status_size != self.list.status_size() {
+            return Err(StatusFailure::MalformedEntry(format!(
+                "statusSize {status_size} differs from the list's {}",
+                self.list.status_size()
+            )));
+        }
+        let value = self.list.get(index).ok_or(StatusFailure::Range {
+            index,
+            len: self.list.len(),
+        })?;
+        let hex = format!("0x{value:x}");
+        let message = entry
+            .get("statusMessage")
+            .and_then(Value::as_array)
+            .or(self.messages.as_ref())
+            .and_then(|messages| {
+                messages
+                    .iter()
+                    .find(|m| {
+                        m.get("status")
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| s.eq_ignore_ascii_case(&hex))
+                    })
+                    .and_then(|m| m.get("message").and_then(Value::as_str))
+                    .map(str::to_owned)
+            });
+        Ok(EntryStatus {
+            purpose: purpose.to_owned(),
+            value,
+            message,
+        })
+    }
 }
 
 fn read_status_size(value: Option<&Value>) -> Result<u8, String> {

@@ -52,7 +52,14 @@ pub struct VerifyOptions {
 }
 
 type ListKey = (String, i64, String);
-type ListVerdict = Option<(CheckStatus, String)>;
+
+/// What verifying a status list credential concluded: a problem to report (`None` if its proof
+/// verified), and the decoded list.
+#[derive(Debug, Clone)]
+struct ListVerdict {
+    problem: Option<(CheckStatus, String)>,
+    parsed: Arc<Result<status_list::ParsedList, status_list::StatusFailure>>,
+}
 
 /// Remembers status-list verdicts per (list id, `now`, proof purpose). Clones share it (so worker
 /// threads do); adding a controller document or a list starts a new one, since either can change
@@ -918,7 +925,8 @@ fn check_status_entry(
         ));
     }
     // The list is a credential too: its proof must verify (STATUS_VERIFICATION_ERROR).
-    if let Some(problem) = list_verdict(list_id, list, options, depth)? {
+    let verdict = list_verdict(list_id, list, options, depth)?;
+    if let Some(problem) = verdict.problem {
         return Ok(problem);
     }
     if let (Some(a), Some(b)) = (shape::issuer_id(doc), shape::issuer_id(list))
@@ -931,7 +939,11 @@ fn check_status_entry(
             ),
         ));
     }
-    match status_list::check_entry(entry, list) {
+    let checked = match verdict.parsed.as_ref() {
+        Ok(parsed) => parsed.check(entry),
+        Err(failure) => Err(failure.clone()),
+    };
+    match checked {
         Err(failure) => Ok((CheckStatus::Failed, failure.to_string())),
         Ok(status) if !status.is_set() => Ok((
             CheckStatus::Passed,
@@ -967,13 +979,13 @@ fn check_status_entry(
 }
 
 /// Verifies a status list credential once per (list, time) and remembers the outcome: a batch of
-/// credentials usually shares one list. `None` means the list verified.
+/// credentials usually shares one list.
 fn list_verdict(
     list_id: &str,
     list: &Value,
     options: &VerifyOptions,
     depth: usize,
-) -> Result<Option<(CheckStatus, String)>, Error> {
+) -> Result<ListVerdict, Error> {
     let key = (
         list_id.to_owned(),
         options.now.timestamp_micros(),
@@ -983,7 +995,7 @@ fn list_verdict(
         return Ok(cached);
     }
     let list_report = verify_at(list, options, depth + 1, false)?;
-    let verdict = if !list_report.failed().is_empty() {
+    let problem = if !list_report.failed().is_empty() {
         let failed: Vec<&str> = list_report.failed().iter().map(|c| c.as_str()).collect();
         Some((
             CheckStatus::Failed,
@@ -1005,6 +1017,10 @@ fn list_verdict(
         ))
     } else {
         None
+    };
+    let verdict = ListVerdict {
+        problem,
+        parsed: Arc::new(status_list::ParsedList::from_credential(list)),
     };
     options.cache.put(key, verdict.clone());
     Ok(verdict)
