@@ -207,6 +207,20 @@ pub fn check_password(password: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+impl TryFrom<String> for OrgKind {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        Self::parse(&s)
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        Self::parse(&s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,19 +257,5 @@ mod tests {
     fn short_passwords_are_rejected() {
         assert!(check_password("short").is_err());
         assert!(check_password("long enough password").is_ok());
-    }
-}
-
-impl TryFrom<String> for OrgKind {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, DomainError> {
-        Self::parse(&s)
-    }
-}
-
-impl TryFrom<String> for Role {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, DomainError> {
-        Self::parse(&s)
     }
 }

@@ -132,39 +132,10 @@ pub mod limits {
     pub const SHORT: usize = 500;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn required_text_trims_and_bounds() {
-        assert_eq!(required_text("title", "  Maths ", 10).unwrap(), "Maths");
-        assert!(required_text("title", "   ", 10).is_err());
-        assert!(required_text("title", "abcdefghijk", 10).is_err());
-    }
-
-    #[test]
-    fn language_tags_are_checked() {
-        assert_eq!(
-            language_tag(Some("en-GB")).unwrap().as_deref(),
-            Some("en-GB")
-        );
-        assert!(language_tag(Some("e")).is_err());
-        assert!(language_tag(Some("en GB")).is_err());
-        assert!(language_tag(Some("1en")).is_err());
-    }
-
-    #[test]
-    fn codes_reject_control_characters() {
-        assert_eq!(code(Some("C.4")).unwrap().as_deref(), Some("C.4"));
-        assert!(code(Some("C\u{7}4")).is_err());
-        assert_eq!(code(Some("  ")).unwrap(), None);
-    }
-
-    #[test]
-    fn status_round_trips() {
-        assert_eq!(Status::parse("retired").unwrap(), Status::Retired);
-        assert!(Status::parse("deleted").is_err());
+impl TryFrom<String> for Status {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        Self::parse(&s)
     }
 }
 
@@ -200,9 +171,38 @@ impl CaseUris {
     }
 }
 
-impl TryFrom<String> for Status {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, DomainError> {
-        Self::parse(&s)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_text_trims_and_bounds() {
+        assert_eq!(required_text("title", "  Maths ", 10).unwrap(), "Maths");
+        assert!(required_text("title", "   ", 10).is_err());
+        assert!(required_text("title", "abcdefghijk", 10).is_err());
+    }
+
+    #[test]
+    fn language_tags_are_checked() {
+        assert_eq!(
+            language_tag(Some("en-GB")).unwrap().as_deref(),
+            Some("en-GB")
+        );
+        assert!(language_tag(Some("e")).is_err());
+        assert!(language_tag(Some("en GB")).is_err());
+        assert!(language_tag(Some("1en")).is_err());
+    }
+
+    #[test]
+    fn codes_reject_control_characters() {
+        assert_eq!(code(Some("C.4")).unwrap().as_deref(), Some("C.4"));
+        assert!(code(Some("C\u{7}4")).is_err());
+        assert_eq!(code(Some("  ")).unwrap(), None);
+    }
+
+    #[test]
+    fn status_round_trips() {
+        assert_eq!(Status::parse("retired").unwrap(), Status::Retired);
+        assert!(Status::parse("deleted").is_err());
     }
 }

@@ -441,6 +441,7 @@ impl Store {
     /// `expected_revision`. Moving it under one of its own descendants is rejected naming the
     /// loop.
     #[tracing::instrument(skip_all)]
+    #[allow(clippy::too_many_arguments)] // each is one named part of the change
     pub async fn update_competency(
         &self,
         id: &str,

@@ -70,7 +70,7 @@ async fn a_prerequisite_cycle_is_rejected_naming_it_and_nothing_is_written() {
         .await
         .unwrap();
     db.store
-        .replace_prerequisites(&c4.id, &[c2.id.clone()], &uris(), now())
+        .replace_prerequisites(&c4.id, std::slice::from_ref(&c2.id), &uris(), now())
         .await
         .unwrap();
     let before = db.store.registry_counts().await.unwrap();
@@ -78,7 +78,7 @@ async fn a_prerequisite_cycle_is_rejected_naming_it_and_nothing_is_written() {
 
     let err = db
         .store
-        .replace_prerequisites(&c2.id, &[c4.id.clone()], &uris(), now())
+        .replace_prerequisites(&c2.id, std::slice::from_ref(&c4.id), &uris(), now())
         .await
         .unwrap_err();
 
