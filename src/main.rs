@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod audit_cli;
 mod case_cli;
 mod review_cli;
 mod service_cli;
@@ -31,6 +32,8 @@ enum Command {
     Service(service_cli::Command),
     #[command(flatten)]
     Review(review_cli::Command),
+    #[command(flatten)]
+    Audit(audit_cli::Command),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +42,6 @@ fn main() -> ExitCode {
         Command::Credentials(command) => vc_cli::run(command),
         Command::Service(command) => service_cli::run(command),
         Command::Review(command) => review_cli::run(command),
+        Command::Audit(command) => audit_cli::run(command),
     }
 }

@@ -23,6 +23,10 @@ pub enum StoreError {
     /// A domain rule was broken (for example a prerequisite cycle).
     #[error(transparent)]
     Domain(#[from] tessera_core::DomainError),
+    /// A review-domain rule was broken (invalid mastery transition, a rubric version reused
+    /// with other content, a review that does not fit its rubric …).
+    #[error(transparent)]
+    Review(#[from] tessera_review::Error),
     /// The database URL or options are unusable.
     #[error("database configuration: {0}")]
     Config(String),

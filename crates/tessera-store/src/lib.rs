@@ -31,6 +31,7 @@ use sqlx::sqlite::{
 };
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod case;
 pub mod error;
