@@ -266,10 +266,10 @@ fn read_error(e: StoreError, id: &str) -> Response {
 }
 
 /// Lower-case UUID for lookups, or the CASE "Invalid UUID" answer.
-fn sourced_id(raw: &str) -> Result<String, Response> {
+fn sourced_id(raw: &str) -> Result<String, StatusInfo> {
     tessera_case::check::parse_case_uuid(raw)
         .map(|u| u.to_string())
-        .ok_or_else(|| status_info(StatusInfo::invalid_uuid(raw)))
+        .ok_or_else(|| StatusInfo::invalid_uuid(raw))
 }
 
 fn serialize<T: Serialize>(value: &T) -> Response {
@@ -345,7 +345,7 @@ async fn cf_documents(
 async fn cf_document(State(state): State<AppState>, AppPath(raw): AppPath<String>) -> Response {
     let id = match sourced_id(&raw) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(info) => return status_info(info),
     };
     match state.store.case_document(&id).await {
         Ok(doc) => {
@@ -368,7 +368,7 @@ async fn cf_document(State(state): State<AppState>, AppPath(raw): AppPath<String
 async fn cf_package(State(state): State<AppState>, AppPath(raw): AppPath<String>) -> Response {
     let id = match sourced_id(&raw) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(info) => return status_info(info),
     };
     match state.store.export_case(&id).await {
         Ok(framework) => match tessera_case::to_json(&tessera_case::export(&framework)) {
@@ -391,7 +391,7 @@ async fn cf_package(State(state): State<AppState>, AppPath(raw): AppPath<String>
 async fn cf_item(State(state): State<AppState>, AppPath(raw): AppPath<String>) -> Response {
     let id = match sourced_id(&raw) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(info) => return status_info(info),
     };
     match state.store.case_item(&id).await {
         Ok((item, document)) => serialize(&rest::item_payload(&item, &document)),
@@ -408,7 +408,7 @@ async fn cf_item(State(state): State<AppState>, AppPath(raw): AppPath<String>) -
 async fn cf_association(State(state): State<AppState>, AppPath(raw): AppPath<String>) -> Response {
     let id = match sourced_id(&raw) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(info) => return status_info(info),
     };
     match state.store.case_association(&id).await {
         Ok((association, document)) => {
