@@ -150,10 +150,6 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -187,13 +183,30 @@ async fn fill(c: &Client, id: &str, text: &str) {
     field.send_keys(text).await.expect("type into the field");
 }
 
+/// Clicks what `css` finds and waits for the next page: the old document's root must go stale
+/// (so we never read the page we left) and the new one must be parsed to its footer.
 async fn press(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
+    press_at(c, Locator::Css(css)).await;
+}
+
+async fn press_at(c: &Client, target: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.expect("the page root");
+    c.find(target)
         .await
-        .unwrap_or_else(|e| panic!("button {css}: {e}"))
+        .unwrap_or_else(|e| panic!("element to click: {e}"))
         .click()
         .await
         .expect("click");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "no new page after the click");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("footer"))
+        .await
+        .expect("the new page loads");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -221,7 +234,7 @@ fn fixture(name: &str) -> String {
     path.display().to_string()
 }
 
-async fn log_in(c: &Client, server: &Server, password: &str) {
+async fn log_in(c: &Client, server: &Site, password: &str) {
     c.goto(&server.url("/login")).await.expect("open /login");
     fill(c, "email", ADMIN_EMAIL).await;
     fill(c, "password", password).await;
@@ -236,14 +249,50 @@ async fn pages_in_chromium() {
     let driver = start_driver().await;
     let profile = tempfile::tempdir().expect("a browser profile directory");
     let c = browser(&driver, profile.path()).await;
-    let result = walk(&c, &server).await;
-    // Close the browser and the server whatever happened, then report.
+    let site = Site {
+        base: server.base.clone(),
+        setup_link: server.setup_link.clone(),
+    };
+    // The walk runs as its own task so that a failed assertion still lets us keep a screenshot
+    // and the page text of where it stopped, and close the browser and the server.
+    let walked = {
+        let c = c.clone();
+        tokio::spawn(async move { walk(&c, &site).await })
+    }
+    .await;
+    let failure = match walked {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(format!("the walk panicked: {e}")),
+    };
+    if let Some(failure) = &failure {
+        let path = shot(&c, "failure").await;
+        let text = text_of(&c, "body").await;
+        eprintln!(
+            "FAILED at {}; screenshot {}\n{text}",
+            path_and_query(&c).await,
+            path.display()
+        );
+        eprintln!("{failure}");
+    }
     let _ = c.close().await;
     server.stop().await;
-    result.unwrap_or_else(|e| panic!("{e}"));
+    assert!(failure.is_none(), "the browser walk failed (see above)");
 }
 
-async fn walk(c: &Client, server: &Server) -> Result<(), String> {
+/// What the walk needs to know about the server.
+struct Site {
+    base: String,
+    setup_link: String,
+}
+
+impl Site {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+async fn walk(c: &Client, server: &Site) -> Result<(), String> {
     // An anonymous visit goes to the login page, remembering where it was going.
     c.goto(&server.url("/orgs/nowhere/frameworks"))
         .await
@@ -488,12 +537,7 @@ async fn walk(c: &Client, server: &Server) -> Result<(), String> {
 
     // Edit a competency: a prerequisite loop is refused naming it; a new statement is saved.
     let a1 = format!("//li[span/{}]//a[text()='edit']", code("5.NF.A.1"));
-    c.find(Locator::XPath(&a1))
-        .await
-        .map_err(|e| e.to_string())?
-        .click()
-        .await
-        .map_err(|e| e.to_string())?;
+    press_at(c, Locator::XPath(&a1)).await;
     assert_eq!(text_of(c, "h1").await, "Edit competency");
     fill(c, "prerequisites", "5.NF.B.4").await;
     press(c, "main form button[type=submit]").await;
@@ -519,12 +563,7 @@ async fn walk(c: &Client, server: &Server) -> Result<(), String> {
     );
 
     // Retire it: it leaves the tree, and comes back with "show retired".
-    c.find(Locator::XPath(&a1))
-        .await
-        .map_err(|e| e.to_string())?
-        .click()
-        .await
-        .map_err(|e| e.to_string())?;
+    press_at(c, Locator::XPath(&a1)).await;
     press(c, "button.danger").await;
     assert!(text_of(c, "[role=status]").await.contains("retired"));
     assert!(text_of(c, "#tree").await.contains("retired"));

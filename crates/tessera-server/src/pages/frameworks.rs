@@ -663,7 +663,7 @@ pub async fn update_competency(
     viewer.check_csrf(&form.csrf_token)?;
     let c = state.store.competency(&id).await?;
     let fw = editable_framework(&state, &viewer, &c.framework_id).await?;
-    let mut saved_fields = false;
+    let mut saved_prerequisites = false;
     let result = async {
         let fields = fields(&form)?;
         let parent = match blank(&form.parent) {
@@ -671,27 +671,45 @@ pub async fn update_competency(
             None => None,
         };
         let wanted = resolve_all(&state, &fw, &form.prerequisites).await?;
-        state
-            .store
-            .update_competency(
-                &id,
-                form.revision,
-                &fields,
-                c.status,
-                parent.as_deref(),
-                &state.uris,
-                state.clock.now(),
-            )
-            .await?;
-        saved_fields = true;
+        // The form must be of the current revision, before anything is written.
+        if fw.revision != form.revision {
+            return Err(AppError::Conflict(
+                "the framework changed since it was read",
+            ));
+        }
+        // Prerequisites first: a loop is the likeliest refusal, and it then writes nothing.
         let mut current = state.store.prerequisites(&id).await?;
         let mut sorted = wanted.clone();
         current.sort();
         sorted.sort();
+        let mut revision = form.revision;
         if current != sorted {
             state
                 .store
                 .replace_prerequisites(&id, &wanted, &state.uris, state.clock.now())
+                .await?;
+            saved_prerequisites = true;
+            revision = state.store.framework(&fw.id).await?.revision;
+        }
+        let unchanged = fields.code == c.code
+            && fields.statement == c.statement
+            && fields.abbreviated_statement == c.abbreviated_statement
+            && fields.description == c.description
+            && fields.item_type == c.item_type
+            && fields.language == c.language
+            && parent == c.parent_id;
+        if !unchanged {
+            state
+                .store
+                .update_competency(
+                    &id,
+                    revision,
+                    &fields,
+                    c.status,
+                    parent.as_deref(),
+                    &state.uris,
+                    state.clock.now(),
+                )
                 .await?;
         }
         Ok::<_, AppError>(())
@@ -707,9 +725,9 @@ pub async fn update_competency(
             let (status, mut message) = form_problem(e)?;
             if stale {
                 message = "Someone changed this framework after you opened the form. Your text is kept below; check it and save again.".to_owned();
-            } else if saved_fields {
+            } else if saved_prerequisites {
                 message =
-                    format!("The other changes were saved, but not the prerequisites. {message}");
+                    format!("The prerequisites were saved, but not the other changes. {message}");
             }
             // A fresh revision so that saving again works once the problem is fixed.
             let fw = state.store.framework(&fw.id).await?;

@@ -35,6 +35,8 @@ use crate::state::AppState;
 mod account;
 mod assets;
 mod frameworks;
+#[cfg(test)]
+mod http_tests;
 mod import;
 mod orgs;
 
