@@ -562,12 +562,14 @@ fn literal(v: &Value, datatype: Option<&str>) -> R<Term> {
             if datatype == Some(XSD_DOUBLE) {
                 return Err(Stop::Unsupported("double"));
             }
-            if let Some(i) = n.as_i64() {
-                (i.to_string(), XSD_INTEGER)
-            } else if let Some(u) = n.as_u64() {
-                (u.to_string(), XSD_INTEGER)
-            } else {
-                return Err(Stop::Unsupported("non-integer number"));
+            // JSON numbers are IEEE doubles to JSON-LD (the general path canonicalizes them as
+            // JavaScript would): only integers a double holds exactly are modelled here, larger
+            // ones round (2^53 + 1 → 9007199254740992) or become xsd:double.
+            const EXACT: i64 = 1 << 53;
+            match n.as_i64() {
+                Some(i) if (-EXACT..=EXACT).contains(&i) => (i.to_string(), XSD_INTEGER),
+                Some(_) => return Err(Stop::Unsupported("integer beyond 2^53")),
+                None => return Err(Stop::Unsupported("non-integer number")),
             }
         }
         _ => return Err(Stop::Unsupported("literal form")),
