@@ -119,8 +119,11 @@ struct AssociationRow {
     case_extra: Option<String>,
 }
 
-const FRAMEWORK_SELECT: &str = "SELECT id, uri, org_id, title, creator, description, language, version, \
-     adoption_status, status, last_changed, case_extra FROM frameworks";
+// A framework made in Tessera may have no creator, which CASE requires: its organisation's name
+// stands in.
+const FRAMEWORK_SELECT: &str = "SELECT f.id, f.uri, f.org_id, f.title, COALESCE(f.creator, o.name) AS creator, \
+     f.description, f.language, f.version, f.adoption_status, f.status, f.last_changed, f.case_extra \
+     FROM frameworks f JOIN organisations o ON o.id = f.org_id";
 const COMPETENCY_SELECT: &str = "SELECT id, uri, framework_id, code, statement, abbreviated_statement, \
      description, item_type, language, status, last_changed, case_extra FROM competencies";
 const ASSOCIATION_SELECT: &str = "SELECT id, uri, framework_id, association_type, origin_id, origin_uri, \
@@ -522,7 +525,7 @@ impl Store {
     pub async fn export_case(&self, framework_id: &str) -> Result<CaseFramework, StoreError> {
         let (framework, competencies, associations, rubrics) = read!(self, |pool| {
             let framework: Option<FrameworkRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{FRAMEWORK_SELECT} WHERE id = $1"
+                "{FRAMEWORK_SELECT} WHERE f.id = $1"
             )))
             .bind(framework_id)
             .fetch_optional(pool)
@@ -561,7 +564,7 @@ impl Store {
     ) -> Result<(Vec<CfDocument>, i64), StoreError> {
         let (rows, total) = read!(self, |pool| {
             let rows: Vec<FrameworkRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{FRAMEWORK_SELECT} WHERE status = 'active' ORDER BY title, id LIMIT $1 OFFSET $2"
+                "{FRAMEWORK_SELECT} WHERE f.status = 'active' ORDER BY f.title, f.id LIMIT $1 OFFSET $2"
             )))
             .bind(limit)
             .bind(offset)
@@ -584,7 +587,7 @@ impl Store {
     pub async fn case_document(&self, id: &str) -> Result<CfDocument, StoreError> {
         let row: Option<FrameworkRow> = read!(self, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{FRAMEWORK_SELECT} WHERE id = $1 AND status = 'active'"
+                "{FRAMEWORK_SELECT} WHERE f.id = $1 AND f.status = 'active'"
             )))
             .bind(id)
             .fetch_optional(pool)
@@ -605,7 +608,7 @@ impl Store {
             let framework: Option<FrameworkRow> = match &item {
                 Some(item) => {
                     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{FRAMEWORK_SELECT} WHERE id = $1 AND status = 'active'"
+                        "{FRAMEWORK_SELECT} WHERE f.id = $1 AND f.status = 'active'"
                     )))
                     .bind(&item.framework_id)
                     .fetch_optional(pool)
@@ -631,7 +634,7 @@ impl Store {
             let framework: Option<FrameworkRow> = match &row {
                 Some(row) => {
                     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{FRAMEWORK_SELECT} WHERE id = $1 AND status = 'active'"
+                        "{FRAMEWORK_SELECT} WHERE f.id = $1 AND f.status = 'active'"
                     )))
                     .bind(&row.framework_id)
                     .fetch_optional(pool)
@@ -693,8 +696,7 @@ fn document_of(row: &FrameworkRow) -> Result<(CfDocument, Option<FrameworkCase>)
     }
     doc.uri.clone_from(&row.uri);
     doc.title.clone_from(&row.title);
-    // CASE requires a creator; a framework made in Tessera without one is credited to its
-    // organisation's id rather than exported invalid.
+    // CASE requires a creator; the query already substitutes the organisation's name.
     doc.creator = row.creator.clone().unwrap_or_else(|| row.org_id.clone());
     doc.description.clone_from(&row.description);
     doc.language.clone_from(&row.language);

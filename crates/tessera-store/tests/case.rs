@@ -360,3 +360,83 @@ async fn a_5000_item_framework_round_trips_through_the_database_in_time() {
     assert!(import.as_secs_f64() < 2.0 * slack, "import took {import:?}");
     assert!(export.as_secs_f64() < 1.0 * slack, "export took {export:?}");
 }
+
+#[tokio::test]
+async fn a_framework_built_in_tessera_exports_as_a_valid_case_package() {
+    use tessera_core::registry::CaseUris;
+    use tessera_store::registry::{CompetencyFields, FrameworkFields};
+    let db = TestDb::new().await;
+    let org = org(&db, "school").await;
+    let uris = CaseUris::new("https://tessera.example.edu");
+    let fw = db
+        .store
+        .create_framework(
+            &org,
+            &FrameworkFields {
+                title: "Writing".into(),
+                ..Default::default()
+            },
+            &uris,
+            now(),
+        )
+        .await
+        .unwrap();
+    let fields = |code: &str| CompetencyFields {
+        code: Some(code.into()),
+        statement: format!("Statement {code}"),
+        ..Default::default()
+    };
+    let top = db
+        .store
+        .create_competency(&fw.id, &fields("W.1"), None, &uris, now())
+        .await
+        .unwrap();
+    let child = db
+        .store
+        .create_competency(&fw.id, &fields("W.1.a"), Some(&top.id), &uris, now())
+        .await
+        .unwrap();
+    let second = db
+        .store
+        .create_competency(&fw.id, &fields("W.2"), None, &uris, now())
+        .await
+        .unwrap();
+    db.store
+        .replace_prerequisites(&second.id, &[child.id.clone()], &uris, now())
+        .await
+        .unwrap();
+
+    let package = export(&db, &fw.id).await;
+    let bytes = tessera_case::to_json(&package).unwrap();
+    let again = tessera_case::import(&bytes, &ValidationOptions::default())
+        .unwrap_or_else(|e| panic!("{e}: {:#?}", e.violations()));
+    assert_eq!(again.case_version, tessera_case::CaseVersion::V1_1);
+    assert_eq!(
+        again.document.creator, "school",
+        "the organisation stands in for a creator"
+    );
+    assert_eq!(again.competencies.len(), 3);
+    assert_eq!(again.hierarchy.len(), 3);
+    assert_eq!(again.prerequisites.len(), 1);
+    let item = package
+        .items
+        .iter()
+        .find(|i| i.identifier == top.id)
+        .unwrap();
+    assert_eq!(
+        item.uri,
+        format!(
+            "https://tessera.example.edu/ims/case/v1p1/CFItems/{}",
+            top.id
+        )
+    );
+    let link = package
+        .associations
+        .iter()
+        .find(|a| a.origin.identifier == child.id)
+        .unwrap();
+    assert_eq!(
+        link.destination.title, "W.1",
+        "titles come from the competencies"
+    );
+}
