@@ -391,3 +391,113 @@ fn the_generated_framework_has_the_documented_shape() {
     );
     assert_eq!(fw.children(Parent::Document).len(), 50);
 }
+
+/// Applies `edit` to the 1.1 fixture and imports it.
+fn import_edited(edit: impl FnOnce(&mut Value)) -> Result<Framework, CaseError> {
+    let mut v: Value = serde_json::from_str(V1P1).unwrap();
+    edit(&mut v);
+    import(&serde_json::to_vec(&v).unwrap(), &opts())
+}
+
+fn only_violation(result: Result<Framework, CaseError>) -> (String, String) {
+    let err = match result {
+        Ok(_) => panic!("accepted an invalid package"),
+        Err(e) => e,
+    };
+    assert_eq!(err.violations().len(), 1, "{:#?}", err.violations());
+    let v = &err.violations()[0];
+    (v.path.clone(), v.rule.code())
+}
+
+#[test]
+fn an_end_named_only_by_uri_resolves_inside_the_package() {
+    // The child is named by a non-UUID identifier but the item's URI: it still resolves, and
+    // becomes a hierarchy link.
+    let fw = import_edited(|v| {
+        v["CFAssociations"][2]["originNodeURI"]["identifier"] = Value::from("5.NF.A.1");
+    })
+    .unwrap();
+    assert_eq!(fw.hierarchy.len(), 9);
+}
+
+#[test]
+fn an_association_between_two_outside_nodes_is_dangling() {
+    let outside = |id: &str| serde_json::json!({"title": "X", "identifier": id, "uri": format!("https://elsewhere.example/uri/{id}")});
+    let got = only_violation(import_edited(|v| {
+        v["CFAssociations"][12]["originNodeURI"] = outside("8f2b3c4d-1a2b-4c3d-9e8f-a1b2c3d4e5f7");
+    }));
+    assert_eq!(
+        got,
+        ("$.CFAssociations[12]".into(), "dangling-reference".into())
+    );
+}
+
+#[test]
+fn the_document_cannot_be_a_child() {
+    let got = only_violation(import_edited(|v| {
+        let doc = v["CFAssociations"][0]["destinationNodeURI"].clone();
+        v["CFAssociations"][0]["originNodeURI"] = doc;
+        v["CFAssociations"][0]["destinationNodeURI"] =
+            v["CFAssociations"][1]["originNodeURI"].clone();
+    }));
+    assert_eq!(
+        got,
+        (
+            "$.CFAssociations[0].originNodeURI".into(),
+            "dangling-reference".into()
+        )
+    );
+}
+
+#[test]
+fn a_parent_outside_the_package_is_dangling_even_with_an_absolute_uri() {
+    let got = only_violation(import_edited(|v| {
+        v["CFAssociations"][3]["destinationNodeURI"] = serde_json::json!({
+            "title": "gone", "identifier": "5d3e0000-0000-4000-8000-000000000fff",
+            "uri": "https://frameworks.example-district.org/uri/5d3e0000-0000-4000-8000-000000000fff"
+        });
+    }));
+    assert_eq!(
+        got,
+        (
+            "$.CFAssociations[3].destinationNodeURI".into(),
+            "dangling-reference".into()
+        )
+    );
+}
+
+#[test]
+fn two_items_with_one_uri_are_rejected() {
+    let got = only_violation(import_edited(|v| {
+        v["CFItems"][4]["uri"] = v["CFItems"][3]["uri"].clone();
+    }));
+    assert_eq!(got, ("$.CFItems[4].uri".into(), "duplicate-uri".into()));
+}
+
+#[test]
+fn a_self_parent_is_a_hierarchy_cycle() {
+    let got = only_violation(import_edited(|v| {
+        v["CFAssociations"][2]["destinationNodeURI"] =
+            v["CFAssociations"][2]["originNodeURI"].clone();
+    }));
+    assert_eq!(
+        got,
+        ("$.CFAssociations[2]".into(), "hierarchy-cycle".into())
+    );
+}
+
+#[test]
+fn an_item_may_sit_under_two_parents() {
+    // CASE lets a publisher reuse an item in two places; that is not a cycle.
+    let fw = import_edited(|v| {
+        let mut extra = v["CFAssociations"][7].clone(); // 5.NF.B.4a isChildOf 5.NF.B.4
+        extra["identifier"] = Value::from("5d3e0000-0000-4000-8000-0000000005ff");
+        extra["uri"] = Value::from(
+            "https://frameworks.example-district.org/uri/5d3e0000-0000-4000-8000-0000000005ff",
+        );
+        extra["destinationNodeURI"] = v["CFAssociations"][5]["destinationNodeURI"].clone();
+        v["CFAssociations"].as_array_mut().unwrap().push(extra);
+    })
+    .unwrap();
+    assert_eq!(fw.hierarchy.len(), 10);
+}
