@@ -620,5 +620,35 @@ async fn walk(c: &Client, server: &Site) -> Result<(), String> {
         format!("/login?next={framework_path}")
     );
     shot(c, "12-logged-out").await;
+
+    // The invited teacher accepts with the one-time link, signs in, and may import but not
+    // manage members.
+    c.goto(&link).await.map_err(|e| e.to_string())?;
+    assert_eq!(text_of(c, "h1").await, "Accept your invitation");
+    fill(c, "name", "Tomás Teacher").await;
+    fill(c, "password", "another long passphrase").await;
+    press(c, "main form button[type=submit]").await;
+    assert_eq!(
+        text_of(c, "[role=status]").await,
+        "Done: you are now a teacher of Riverside Primary."
+    );
+    c.goto(&link).await.map_err(|e| e.to_string())?;
+    fill(c, "password", "another long passphrase").await;
+    press(c, "main form button[type=submit]").await;
+    assert!(text_of(c, "[role=alert]").await.contains("already used"));
+    c.goto(&server.url("/login"))
+        .await
+        .map_err(|e| e.to_string())?;
+    fill(c, "email", "teacher@example.org").await;
+    fill(c, "password", "another long passphrase").await;
+    press(c, "main form button[type=submit]").await;
+    assert!(text_of(c, "main").await.contains("Riverside Primary"));
+    c.goto(&server.url("/orgs/riverside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let org_page = text_of(c, "main").await;
+    assert!(org_page.contains("Your role: teacher") && !org_page.contains("Members"));
+    assert!(org_page.contains("Import a CASE framework"));
+    shot(c, "13-teacher").await;
     Ok(())
 }

@@ -317,15 +317,18 @@ pub async fn accept(
         password: form.password,
     };
     let (status, error, done) = match accept_invitation(&state, request).await {
-        Ok(r) => (
-            StatusCode::OK,
-            None,
-            Some(format!(
-                "Done: you are now {} of {}.",
-                article_role(r.role.as_str()),
-                r.org
-            )),
-        ),
+        Ok(r) => {
+            let org = state.store.org_by_slug(&r.org).await?;
+            (
+                StatusCode::OK,
+                None,
+                Some(format!(
+                    "Done: you are now {} of {}.",
+                    article_role(r.role.as_str()),
+                    org.name
+                )),
+            )
+        }
         Err(e) => {
             let (status, error) = form_problem(e)?;
             (status, Some(error), None)
