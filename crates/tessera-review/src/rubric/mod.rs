@@ -84,7 +84,8 @@ impl Serialize for RubricVersion {
 impl<'de> Deserialize<'de> for RubricVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(|()| serde::de::Error::custom(format!("bad rubric version `{s}`")))
+        s.parse()
+            .map_err(|()| serde::de::Error::custom(format!("bad rubric version `{s}`")))
     }
 }
 
