@@ -456,4 +456,36 @@ mod tests {
             Err(StatusFailure::MalformedEntry(_))
         ));
     }
+
+    #[test]
+    fn message_lists_return_the_matching_message() {
+        let mut list = StatusList::new(MIN_BITS, 2).unwrap();
+        list.set(7, 0b11).unwrap();
+        let mut cred = list_credential(
+            "https://example.edu/status/m",
+            "did:example:issuer",
+            "message",
+            &list,
+            "2024-01-01T00:00:00Z",
+        );
+        cred["credentialSubject"]["statusMessage"] = json!([
+            {"status": "0x0", "message": "pending"},
+            {"status": "0x3", "message": "withdrawn by the learner"}
+        ]);
+        assert_eq!(cred["credentialSubject"]["statusSize"], 2);
+        let parsed = ParsedList::from_credential(&cred).unwrap();
+        let entry = json!({"type": "BitstringStatusListEntry", "statusPurpose": "message",
+                           "statusListIndex": "7", "statusSize": 2,
+                           "statusListCredential": "https://example.edu/status/m"});
+        let status = parsed.check(&entry).unwrap();
+        assert_eq!(status.value, 3);
+        assert_eq!(status.message.as_deref(), Some("withdrawn by the learner"));
+        // An entry that claims one bit per entry does not match a two-bit list.
+        let mut one_bit = entry.clone();
+        one_bit["statusSize"] = json!(1);
+        assert!(matches!(
+            parsed.check(&one_bit),
+            Err(StatusFailure::MalformedEntry(_))
+        ));
+    }
 }
