@@ -61,6 +61,9 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<Prepared, 
         .await
         .map_err(store_err)?;
     store.migrate().await.map_err(store_err)?;
+    crate::routes::rubrics::load_at_start(&store, &config.data_dir, clock.now())
+        .await
+        .map_err(store_err)?;
     let setup_link = if store.count_platform_admins().await.map_err(store_err)? == 0 {
         let token = new_secret("")?;
         let now = clock.now();

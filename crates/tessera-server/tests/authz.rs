@@ -111,6 +111,10 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ("GET", "/ims/case/v1p1/CFPackages/{sourcedId}", ALL, 200),
     ("GET", "/ims/case/v1p1/CFItems/{sourcedId}", ALL, 200),
     ("GET", "/ims/case/v1p1/CFAssociations/{sourcedId}", ALL, 200),
+    // Review (routes/rubrics.rs, evidence.rs, reviews.rs, mastery.rs).
+    ("GET", "/api/v1/orgs/{slug}/rubrics", MEMBERS, 200),
+    ("POST", "/api/v1/orgs/{slug}/rubrics", EDITORS, 201),
+    ("GET", "/api/v1/orgs/{slug}/rubrics/{id}/{version}", MEMBERS, 200),
 ];
 
 struct World {
@@ -377,6 +381,16 @@ impl World {
                 let id = &framework.hierarchy[0].association.identifier;
                 (template.replace("{sourcedId}", id), None)
             }
+            ("GET", "/api/v1/orgs/{slug}/rubrics") => (template.replace("{slug}", "alpha"), None),
+            ("POST", "/api/v1/orgs/{slug}/rubrics") => (
+                template.replace("{slug}", "alpha"),
+                Some(json!({"toml": include_str!("../../../rubrics/math-problem-solving.toml")
+                    .replace("id = \"math-problem-solving\"", &format!("id = \"matrix-{n}\""))})),
+            ),
+            ("GET", "/api/v1/orgs/{slug}/rubrics/{id}/{version}") => (
+                "/api/v1/orgs/alpha/rubrics/math-problem-solving/1.0.0".to_owned(),
+                None,
+            ),
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
     }

@@ -36,6 +36,7 @@ pub mod auth;
 pub mod case;
 pub mod error;
 pub mod registry;
+pub mod rubrics;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -18,6 +18,7 @@ pub mod case;
 pub mod ops;
 pub mod orgs;
 pub mod registry;
+pub mod rubrics;
 pub mod session;
 pub mod setup;
 
@@ -62,6 +63,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(orgs::router())
         .merge(registry::router())
         .merge(case::router())
+        .merge(rubrics::router())
 }
 
 /// Paging for list endpoints: `limit` (1–500, default 50) and `offset`.
