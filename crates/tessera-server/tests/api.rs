@@ -257,6 +257,13 @@ async fn a_prerequisite_cycle_is_a_422_naming_the_cycle_and_writes_nothing() {
         .await
         .expect(200);
     assert_eq!(c1_now["prerequisites"], json!([]));
+    let c4_now = r
+        .app
+        .get(&format!("/api/v1/competencies/{c4}"), &r.teacher)
+        .await
+        .expect(200);
+    assert_eq!(c4_now["prerequisites"], json!([c2]));
+    assert_eq!(c4_now["code"], "C.4");
 }
 
 #[tokio::test]

@@ -147,13 +147,43 @@ pub struct Page<T> {
 const FRAMEWORK_COLUMNS: &str = "id, uri, org_id, title, creator, description, language, version, \
      adoption_status, status, revision, last_changed, created_at, case_extra";
 
-const COMPETENCY_SELECT: &str = "SELECT c.id, c.uri, c.framework_id, f.org_id, c.code, c.statement, \
+/// The competency columns (with the derived `parent_id`), as a literal for `concat!`.
+macro_rules! competency_columns {
+    () => {
+        "SELECT c.id, c.uri, c.framework_id, f.org_id, c.code, c.statement, \
      c.abbreviated_statement, c.description, c.item_type, c.language, c.status, c.framework_revision, \
      c.last_changed, c.created_at, c.case_extra, \
      (SELECT a.destination_id FROM associations a WHERE a.origin_id = c.id \
        AND a.association_type = 'isChildOf' AND a.destination_id <> c.framework_id \
-       ORDER BY a.id LIMIT 1) AS parent_id \
-     FROM competencies c JOIN frameworks f ON f.id = c.framework_id";
+       ORDER BY a.id LIMIT 1) AS parent_id"
+    };
+}
+
+const COMPETENCY_SELECT: &str = concat!(
+    competency_columns!(),
+    " FROM competencies c JOIN frameworks f ON f.id = c.framework_id"
+);
+
+/// One competency and its prerequisites as a JSON array, in one statement (the hot read path).
+const COMPETENCY_WITH_PREREQUISITES_SQLITE: &str = concat!(
+    competency_columns!(),
+    ", (SELECT json_group_array(origin_id) FROM (SELECT origin_id FROM associations \
+       WHERE destination_id = c.id AND association_type = 'precedes' ORDER BY origin_id)) AS prerequisites \
+     FROM competencies c JOIN frameworks f ON f.id = c.framework_id WHERE c.id = $1"
+);
+const COMPETENCY_WITH_PREREQUISITES_POSTGRES: &str = concat!(
+    competency_columns!(),
+    ", (SELECT COALESCE(json_agg(origin_id ORDER BY origin_id), '[]'::json)::text FROM associations \
+       WHERE destination_id = c.id AND association_type = 'precedes') AS prerequisites \
+     FROM competencies c JOIN frameworks f ON f.id = c.framework_id WHERE c.id = $1"
+);
+
+#[derive(FromRow)]
+struct CompetencyWithPrerequisites {
+    #[sqlx(flatten)]
+    competency: Competency,
+    prerequisites: String,
+}
 
 /// Bumps a framework's revision inside a transaction and gives the new one. Fails with
 /// `InvalidReference` if the framework is retired (retired frameworks are read-only apart from
@@ -388,6 +418,22 @@ impl Store {
                 .await?
         });
         c.ok_or(StoreError::NotFound)
+    }
+
+    /// One competency and the identifiers of its prerequisites (sorted), in one query.
+    #[tracing::instrument(skip_all)]
+    pub async fn competency_with_prerequisites(&self, id: &str) -> Result<(Competency, Vec<String>), StoreError> {
+        let sql = match self.backend() {
+            Backend::Sqlite => COMPETENCY_WITH_PREREQUISITES_SQLITE,
+            Backend::Postgres => COMPETENCY_WITH_PREREQUISITES_POSTGRES,
+        };
+        let row: Option<CompetencyWithPrerequisites> = read!(self, |pool| {
+            sqlx::query_as(sql).bind(id).fetch_optional(pool).await?
+        });
+        let row = row.ok_or(StoreError::NotFound)?;
+        let prerequisites: Vec<String> = serde_json::from_str(&row.prerequisites)
+            .map_err(|e| StoreError::Corrupt(format!("prerequisite list: {e}")))?;
+        Ok((row.competency, prerequisites))
     }
 
     /// The identifiers of a competency's prerequisites (origins of `precedes` into it), sorted.

@@ -448,9 +448,8 @@ async fn get_competency(
     Auth(caller): Auth,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<CompetencyView>, AppError> {
-    let competency = state.store.competency(&id).await?;
+    let (competency, prerequisites) = state.store.competency_with_prerequisites(&id).await?;
     caller.require_member(&competency.org_id)?;
-    let prerequisites = state.store.prerequisites(&id).await?;
     Ok(AppJson(CompetencyView {
         competency,
         prerequisites,
