@@ -24,8 +24,11 @@ use super::{Chrome, PageError, PageForm, Viewer, render, see_other};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The most competencies a tree page shows (a 5,000-item framework fits).
+/// The most competencies a framework page reads (a 5,000-item framework fits).
 const TREE_LIMIT: i64 = 20_000;
+/// Above this many competencies a tree page shows two levels and links to the parts below,
+/// so that a page stays light on a school connection.
+const FULL_TREE: usize = 300;
 
 #[derive(Template)]
 #[template(path = "frameworks.html")]
@@ -129,8 +132,8 @@ pub async fn create_framework(
 
 /// A prerequisite as shown under a competency.
 struct PrereqLink {
-    /// Anchor target when it is in this framework.
-    anchor: Option<String>,
+    /// Where it is shown, when it is in this framework.
+    href: Option<String>,
     label: String,
 }
 
@@ -142,6 +145,8 @@ struct Node {
     retired: bool,
     prereqs: Vec<PrereqLink>,
     has_children: bool,
+    /// Descendants not shown on this page (big trees are cut below the second level).
+    hidden: usize,
     closes: usize,
 }
 
@@ -167,6 +172,10 @@ struct TreePage {
     hits: Option<Vec<Hit>>,
     show_retired: bool,
     notice: Option<String>,
+    /// The competency whose part of the tree is shown, if not the whole.
+    focus: Option<String>,
+    /// Whether deeper levels were cut.
+    capped: bool,
 }
 
 /// Search and display options of the tree page.
@@ -177,6 +186,8 @@ pub struct TreeQuery {
     #[serde(default)]
     retired: Option<String>,
     done: Option<String>,
+    /// Show only the part of the tree under this competency.
+    root: Option<String>,
 }
 
 /// `GET /frameworks/{id}`: the competency tree, a search box and its results.
@@ -208,11 +219,27 @@ pub async fn tree(
         .await?
         .items;
     let order = state.store.hierarchy(&id).await?;
-    let mut prereqs = Vec::with_capacity(all.len());
-    for c in &all {
-        prereqs.push(state.store.prerequisites(&c.id).await?);
+    let mut walk = walk_tree(&all, &order);
+    let focus = match query.root.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(root) => {
+            let index = all
+                .iter()
+                .position(|c| c.id == root)
+                .ok_or(AppError::NotFound)?;
+            walk = subtree(&walk, index).ok_or(AppError::NotFound)?;
+            Some(label(&all[index]))
+        }
+    };
+    let (kept, capped) = cap(walk, FULL_TREE);
+    // Prerequisites only of what is shown.
+    let mut prereqs = Vec::with_capacity(kept.len());
+    for (i, _, _) in &kept {
+        prereqs.push(state.store.prerequisites(&all[*i].id).await?);
     }
-    let nodes = build_tree(all, &order, prereqs);
+    let total = all.len();
+    let tree_url = format!("/frameworks/{id}");
+    let nodes = shape(all, &kept, prereqs, &tree_url);
     let q = query.q.trim().to_owned();
     let hits = if q.is_empty() {
         None
@@ -256,7 +283,9 @@ pub async fn tree(
     let page = TreePage {
         chrome: viewer.chrome,
         retired_fw: fw.status == Status::Retired,
-        total: nodes.len(),
+        total,
+        focus,
+        capped,
         fw,
         org_name: org.name,
         org_slug: org.slug,
@@ -271,13 +300,9 @@ pub async fn tree(
 }
 
 /// Orders competencies depth-first by the hierarchy (siblings in CASE sequence order, then by
-/// code) and marks where nested lists open and close. A competency whose parent is not shown
-/// (retired, or in a loop) is placed at the top so nothing disappears.
-fn build_tree(
-    all: Vec<Competency>,
-    order: &[(String, String)],
-    prereqs: Vec<Vec<String>>,
-) -> Vec<Node> {
+/// code): `(index into all, depth)` pairs. A competency whose parent is not shown (retired, or
+/// in a loop) is placed at the top so nothing disappears.
+fn walk_tree(all: &[Competency], order: &[(String, String)]) -> Vec<(usize, usize)> {
     let position: HashMap<&str, usize> = order
         .iter()
         .enumerate()
@@ -289,7 +314,6 @@ fn build_tree(
         .enumerate()
         .map(|(i, c)| (c.id.as_str(), i))
         .collect();
-    let labels: HashMap<String, String> = all.iter().map(|c| (c.id.clone(), label(c))).collect();
     let mut children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
     for (i, c) in all.iter().enumerate() {
         let parent = c
@@ -309,8 +333,8 @@ fn build_tree(
     for list in children.values_mut() {
         list.sort_by_key(sort_key);
     }
-    // Depth-first walk; `seen` keeps a corrupt (cyclic) hierarchy from looping, and whatever a
-    // loop left unreachable is walked from the top afterwards.
+    // `seen` keeps a corrupt (cyclic) hierarchy from looping, and whatever a loop left
+    // unreachable is walked from the top afterwards.
     let mut walk: Vec<(usize, usize)> = Vec::with_capacity(all.len());
     let mut seen = vec![false; all.len()];
     let roots = children.get(&None).cloned().unwrap_or_default();
@@ -326,34 +350,87 @@ fn build_tree(
             }
         }
     }
-    let depths: Vec<usize> = walk.iter().map(|(_, d)| *d).collect();
+    walk
+}
+
+/// The part of a walk under (and including) the competency at `root`, its depths counted from
+/// it; `None` if it is not in the walk.
+fn subtree(walk: &[(usize, usize)], root: usize) -> Option<Vec<(usize, usize)>> {
+    let start = walk.iter().position(|(i, _)| *i == root)?;
+    let base = walk[start].1;
+    let mut out = vec![(root, 0)];
+    out.extend(
+        walk[start + 1..]
+            .iter()
+            .take_while(|(_, d)| *d > base)
+            .map(|(i, d)| (*i, d - base)),
+    );
+    Some(out)
+}
+
+/// Big trees are cut below the second level so a page stays light; each cut node counts what
+/// it hides: `(index, depth, hidden descendants)`.
+fn cap(walk: Vec<(usize, usize)>, limit: usize) -> (Vec<(usize, usize, usize)>, bool) {
+    if walk.len() <= limit {
+        return (walk.into_iter().map(|(i, d)| (i, d, 0)).collect(), false);
+    }
+    let mut kept: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, d) in walk {
+        if d <= 1 {
+            kept.push((i, d, 0));
+        } else if let Some(last) = kept.last_mut() {
+            // In depth-first order the last kept node is this one's ancestor at depth 1.
+            last.2 += 1;
+        }
+    }
+    (kept, true)
+}
+
+/// The nodes to render, in order, with where nested lists open and close. The template opens a
+/// nested `<ul>` after a node with children and closes `closes` levels after a leaf, which
+/// yields properly nested lists without recursion in the template.
+fn shape(
+    all: Vec<Competency>,
+    kept: &[(usize, usize, usize)],
+    prereqs: Vec<Vec<String>>,
+    tree_url: &str,
+) -> Vec<Node> {
+    let labels: HashMap<String, String> = all.iter().map(|c| (c.id.clone(), label(c))).collect();
+    let shown: std::collections::HashSet<&str> =
+        kept.iter().map(|(i, _, _)| all[*i].id.as_str()).collect();
+    let links: Vec<Vec<PrereqLink>> = prereqs
+        .into_iter()
+        .map(|list| {
+            list.into_iter()
+                .map(|p| match labels.get(p.as_str()) {
+                    Some(l) if shown.contains(p.as_str()) => PrereqLink {
+                        href: Some(format!("#c-{p}")),
+                        label: l.clone(),
+                    },
+                    Some(l) => PrereqLink {
+                        href: Some(format!("{tree_url}?root={p}#c-{p}")),
+                        label: l.clone(),
+                    },
+                    None => PrereqLink {
+                        href: None,
+                        label: format!("{p} (another framework)"),
+                    },
+                })
+                .collect()
+        })
+        .collect();
     let mut slots: Vec<Option<Competency>> = all.into_iter().map(Some).collect();
-    let mut prereqs: Vec<Option<Vec<String>>> = prereqs.into_iter().map(Some).collect();
-    let mut nodes = Vec::with_capacity(walk.len());
-    for (n, (i, depth)) in walk.iter().enumerate() {
-        let next = depths.get(n + 1).copied().unwrap_or(0);
+    let mut nodes = Vec::with_capacity(kept.len());
+    for (n, ((i, depth, hidden), prereqs)) in kept.iter().zip(links).enumerate() {
+        let next = kept.get(n + 1).map_or(0, |k| k.1);
         let has_children = next > *depth;
         let Some(c) = slots[*i].take() else { continue };
-        let links = prereqs[*i]
-            .take()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| match labels.get(p.as_str()) {
-                Some(l) => PrereqLink {
-                    anchor: Some(format!("c-{p}")),
-                    label: l.clone(),
-                },
-                None => PrereqLink {
-                    anchor: None,
-                    label: format!("{p} (another framework)"),
-                },
-            })
-            .collect();
         nodes.push(Node {
             retired: c.status == Status::Retired,
             c,
-            prereqs: links,
+            prereqs,
             has_children,
+            hidden: *hidden,
             closes: if has_children {
                 0
             } else {

@@ -772,3 +772,71 @@ async fn competency_forms_edit_retire_and_refuse_loops() {
         .body;
     assert!(hits.contains("Results for") && hits.contains("Reads aloud"));
 }
+
+#[tokio::test]
+async fn big_trees_show_two_levels_and_open_parts_on_their_own_page() {
+    let f = Fixture::new(&[]).await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let now = f.state.clock.now();
+    let add = |code: String, parent: Option<String>| {
+        let state = f.state.clone();
+        let framework = f.framework.clone();
+        async move {
+            state
+                .store
+                .create_competency(
+                    &framework,
+                    &CompetencyFields {
+                        statement: format!("Statement {code}"),
+                        code: Some(code),
+                        ..CompetencyFields::default()
+                    },
+                    parent.as_deref(),
+                    &state.uris,
+                    now,
+                )
+                .await
+                .expect("competency")
+                .id
+        }
+    };
+    let mut second = None;
+    for a in 1..=3 {
+        let top = add(format!("T.{a}"), None).await;
+        for b in 1..=10 {
+            let mid = add(format!("T.{a}.{b}"), Some(top.clone())).await;
+            for c in 1..=10 {
+                add(format!("T.{a}.{b}.{c}"), Some(mid.clone())).await;
+            }
+            if (a, b) == (2, 3) {
+                second = Some(mid);
+            }
+        }
+    }
+    let tree = format!("/frameworks/{}", f.framework);
+    let page = f.get(&tree, Some(&teacher)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("only two levels are shown"));
+    assert!(page.body.contains(">T.2.3</span>"));
+    assert!(!page.body.contains(">T.2.3.4</span>"), "third level cut");
+    assert!(page.body.contains("Show the 10 competencies below"));
+    assert!(page.body.len() < 100_000, "{} bytes", page.body.len());
+    let second = second.expect("T.2.3");
+    let part = f
+        .get(&format!("{tree}?root={second}"), Some(&teacher))
+        .await;
+    assert_eq!(part.status, StatusCode::OK);
+    assert!(
+        part.body
+            .contains("Showing the part under <strong>T.2.3</strong>")
+    );
+    assert!(part.body.contains(">T.2.3.4</span>") && !part.body.contains(">T.2.4</span>"));
+    assert_eq!(
+        f.get(&format!("{tree}?root=nope"), Some(&teacher))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
