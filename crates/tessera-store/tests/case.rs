@@ -402,7 +402,7 @@ async fn a_framework_built_in_tessera_exports_as_a_valid_case_package() {
         .await
         .unwrap();
     db.store
-        .replace_prerequisites(&second.id, &[child.id.clone()], &uris, now())
+        .replace_prerequisites(&second.id, std::slice::from_ref(&child.id), &uris, now())
         .await
         .unwrap();
 
