@@ -570,10 +570,17 @@ async fn walk(c: &Client, server: &Site) -> Result<(), String> {
     c.goto(&server.url(&framework_path))
         .await
         .map_err(|e| e.to_string())?;
+    let retired = Locator::Id("c-5d3e0000-0000-4000-8000-000000000111");
     assert!(
-        !text_of(c, "#tree").await.contains("5.NF.A.1 "),
-        "retired competency hidden"
+        c.find_all(retired)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_empty(),
+        "the retired competency is hidden"
     );
+    // 5.NF.A.2 still names its now retired prerequisite, as retired.
+    let needs = text_of(c, "#c-5d3e0000-0000-4000-8000-000000000112 > .prereq").await;
+    assert_eq!(needs, "Requires: 5.NF.A.1 (retired)");
     shot(c, "10-retired").await;
 
     // An invalid package is rejected with the JSON path of every problem; nothing is imported.

@@ -131,6 +131,7 @@ pub async fn create_framework(
 }
 
 /// A prerequisite as shown under a competency.
+#[derive(Clone)]
 struct PrereqLink {
     /// Where it is shown, when it is in this framework.
     href: Option<String>,
@@ -239,7 +240,32 @@ pub async fn tree(
     }
     let total = all.len();
     let tree_url = format!("/frameworks/{id}");
-    let nodes = shape(all, &kept, prereqs, &tree_url);
+    // Prerequisites not among the competencies read: retired ones of this framework (while they
+    // are hidden) or competencies of other frameworks of the organisation.
+    let mut outside: HashMap<String, PrereqLink> = HashMap::new();
+    let known: std::collections::HashSet<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    for p in prereqs.iter().flatten() {
+        if known.contains(p.as_str()) || outside.contains_key(p) {
+            continue;
+        }
+        let link = match state.store.competency(p).await {
+            Ok(c) if c.framework_id == id => PrereqLink {
+                href: Some(format!("{tree_url}?retired=1#c-{p}")),
+                label: format!("{} (retired)", label(&c)),
+            },
+            Ok(c) if c.org_id == fw.org_id => PrereqLink {
+                href: Some(format!("/frameworks/{}?root={p}#c-{p}", c.framework_id)),
+                label: format!("{} (another framework)", label(&c)),
+            },
+            Ok(_) | Err(tessera_store::StoreError::NotFound) => PrereqLink {
+                href: None,
+                label: format!("{p} (not available)"),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        outside.insert(p.clone(), link);
+    }
+    let nodes = shape(all, &kept, prereqs, &tree_url, &outside);
     let q = query.q.trim().to_owned();
     let hits = if q.is_empty() {
         None
@@ -394,6 +420,7 @@ fn shape(
     kept: &[(usize, usize, usize)],
     prereqs: Vec<Vec<String>>,
     tree_url: &str,
+    outside: &HashMap<String, PrereqLink>,
 ) -> Vec<Node> {
     let labels: HashMap<String, String> = all.iter().map(|c| (c.id.clone(), label(c))).collect();
     let shown: std::collections::HashSet<&str> =
@@ -411,9 +438,12 @@ fn shape(
                         href: Some(format!("{tree_url}?root={p}#c-{p}")),
                         label: l.clone(),
                     },
-                    None => PrereqLink {
-                        href: None,
-                        label: format!("{p} (another framework)"),
+                    None => match outside.get(&p) {
+                        Some(link) => link.clone(),
+                        None => PrereqLink {
+                            href: None,
+                            label: p,
+                        },
                     },
                 })
                 .collect()
