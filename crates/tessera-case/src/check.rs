@@ -372,6 +372,19 @@ mod tests {
     }
 
     #[test]
+    fn the_semantic_check_rejects_a_non_uuid_identifier_without_the_schema() {
+        // Defence in depth: the schemas check identifiers too, but `check` must not rely on it.
+        let text = include_str!("../tests/fixtures/case-1.0-science.json");
+        let mut package: CfPackage = serde_json::from_str(text).unwrap();
+        package.items[2].identifier = "x1a2b0000-0000-4000-9000-000000000012".into();
+        let mut out = Violations::default();
+        assert!(check(&package, &mut out).is_none());
+        assert_eq!(out.list.len(), 1, "{:#?}", out.list);
+        assert_eq!(out.list[0].path, "$.CFItems[2].identifier");
+        assert_eq!(out.list[0].rule, Rule::Uuid);
+    }
+
+    #[test]
     fn absolute_uris_need_a_scheme() {
         assert!(is_absolute_uri("https://example.org/uri/1"));
         assert!(is_absolute_uri(

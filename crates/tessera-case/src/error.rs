@@ -94,7 +94,7 @@ impl fmt::Display for Violation {
 /// The rule a [`Violation`] breaks. [`Rule::code`] is stable and documented for API clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
-    /// A JSON Schema keyword of the official CASE schema failed (`required`, `type`, `format`,
+    /// A JSON Schema keyword of Tessera's CASE schema (`schemas/`) failed (`required`, `type`, `format`,
     /// `additionalProperties`, `enum`, `pattern`, `oneOf`, …). The keyword is kept.
     Schema(String),
     /// The value decoded by the schema could not be read into the typed model (for example an

@@ -13,15 +13,15 @@
 //!
 //! # Pipeline
 //! 1. [`parse`]: bytes → JSON (a syntax error is [`CaseError::Json`] with line and column).
-//! 2. [`validate_value`]: pick the version ([`version::detect`]), validate against the official
-//!    CASE JSON Schema ([`schema`]), decode into the typed [`package`] model, then run the
-//!    semantic checks the schema cannot express ([`check`]). Any problem is
+//! 2. [`validate_value`]: pick the version ([`version::detect`]), validate against Tessera's
+//!    CASE JSON Schema for that version ([`schema`]), decode into the typed [`package`] model,
+//!    then run the semantic checks the schema cannot express ([`check`]). Any problem is
 //!    [`CaseError::Invalid`] listing *every* violation with its JSON path.
 //! 3. Map into the neutral [`Framework`] (`isChildOf` → hierarchy, `precedes` → prerequisites).
 //!
 //! # Layout
 //! - [`package`]: serde types for the CFPackage JSON binding (1.0 and 1.1 in one model).
-//! - [`schema`]: the bundled official schemas and validation against them.
+//! - [`schema`]: Tessera's bundled CASE 1.0 / 1.1 JSON Schemas and validation against them.
 //! - [`check`]: UUIDs, uniqueness, reference resolution, cycle detection.
 //! - [`framework`]: the registry model, the mapping, and [`export`].
 //! - [`rest`]: CASE REST binding shapes: stand-alone payloads, paging, `imsx_StatusInfo`.

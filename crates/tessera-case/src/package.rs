@@ -1,12 +1,13 @@
 //! Serde types for a CASE `CFPackage` (CASE 1.0 and 1.1).
 //!
 //! Field names follow the JSON binding exactly (see the information model,
-//! <https://www.imsglobal.org/spec/case/v1p1/infomodel/>, and the schemas in `schemas/`).
+//! <https://www.imsglobal.org/spec/case/v1p1/infomodel/>); Tessera's schemas in `schemas/` are
+//! written from the same model and list the same properties.
 //! Dates and date-times are kept as the strings the publisher wrote: the schema checks their
 //! format, and keeping the text is what makes an import → export round trip byte-faithful.
 //! Numbers whose spelling matters (`weight`, `score`) are kept as [`serde_json::Number`].
 //!
-//! Every object also has `extra`: properties this crate does not model. The official schemas
+//! Every object also has `extra`: properties this crate does not model. The bundled schemas
 //! forbid unknown properties, so in a validated package `extra` only holds the tolerated legacy
 //! link fields (see [`crate::ValidationOptions::legacy_links`]); it exists so that nothing a
 //! caller deserialises is ever silently dropped. CASE 1.1 `extensions` objects are kept whole.

@@ -1,4 +1,4 @@
-//! The CASE import page: upload a CFPackage file, validate it (the official CASE JSON Schema
+//! The CASE import page: upload a CFPackage file, validate it (Tessera's CASE JSON Schema
 //! and the semantic rules of `tessera-case`), write it in one transaction with the store's
 //! [`import_case`](tessera_store::Store::import_case), and show what was imported or every
 //! problem with its JSON path. Same rule as the API: admins and teachers of the organisation.

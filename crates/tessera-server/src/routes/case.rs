@@ -2,7 +2,7 @@
 //! API under `/ims/case/v1p1` so other CASE consumers can read our frameworks.
 //!
 //! - `POST /api/v1/orgs/{slug}/case-packages`: import a CFPackage (the request body). Admins and
-//!   teachers of the organisation. The package is validated by `tessera-case` (official CASE
+//!   teachers of the organisation. The package is validated by `tessera-case` (Tessera's CASE
 //!   JSON Schema plus semantic rules) and written in one transaction; re-importing the same
 //!   CFDocument updates it. An invalid package is a 422 problem+json with code
 //!   `case-invalid-package` and an `errors` list of `{path, rule, message}`, and writes nothing.
