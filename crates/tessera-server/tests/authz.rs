@@ -51,6 +51,7 @@ const MEMBERS: &[Who] = &[
 const EDITORS: &[Who] = &[Who::Teacher, Who::Admin, Who::Platform];
 const ADMINS: &[Who] = &[Who::Admin, Who::Platform];
 const PLATFORM: &[Who] = &[Who::Platform];
+const STAFF: &[Who] = &[Who::Reviewer, Who::Teacher, Who::Admin, Who::Platform];
 const ALL: &[Who] = &EVERYONE;
 
 /// (method, route template, who is allowed, status when allowed). Targets are in organisation
@@ -114,7 +115,43 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     // Review (routes/rubrics.rs, evidence.rs, reviews.rs, mastery.rs).
     ("GET", "/api/v1/orgs/{slug}/rubrics", MEMBERS, 200),
     ("POST", "/api/v1/orgs/{slug}/rubrics", EDITORS, 201),
-    ("GET", "/api/v1/orgs/{slug}/rubrics/{id}/{version}", MEMBERS, 200),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/rubrics/{id}/{version}",
+        MEMBERS,
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/competencies/{id}/evidence",
+        &[Who::Learner],
+        201,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/evidence",
+        STAFF,
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/record",
+        STAFF,
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/reviews", STAFF, 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/reviews/{id}/score",
+        &[Who::Reviewer, Who::Teacher, Who::Platform],
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/override",
+        &[Who::Teacher, Who::Platform],
+        200,
+    ),
 ];
 
 struct World {
@@ -384,15 +421,138 @@ impl World {
             ("GET", "/api/v1/orgs/{slug}/rubrics") => (template.replace("{slug}", "alpha"), None),
             ("POST", "/api/v1/orgs/{slug}/rubrics") => (
                 template.replace("{slug}", "alpha"),
-                Some(json!({"toml": include_str!("../../../rubrics/math-problem-solving.toml")
-                    .replace("id = \"math-problem-solving\"", &format!("id = \"matrix-{n}\""))})),
+                Some(
+                    json!({"toml": include_str!("../../../rubrics/math-problem-solving.toml")
+                    .replace("id = \"math-problem-solving\"", &format!("id = \"matrix-{n}\""))}),
+                ),
             ),
             ("GET", "/api/v1/orgs/{slug}/rubrics/{id}/{version}") => (
                 "/api/v1/orgs/alpha/rubrics/math-problem-solving/1.0.0".to_owned(),
                 None,
             ),
+            ("POST", "/api/v1/orgs/{slug}/competencies/{id}/evidence") => {
+                self.matrix_rubric().await;
+                (
+                    format!("/api/v1/orgs/alpha/competencies/{}/evidence", self.c1),
+                    Some(json!({"rubric": "matrix-rubric", "text": "work"})),
+                )
+            }
+            (
+                "GET",
+                "/api/v1/orgs/{slug}/learners/{user}/evidence"
+                | "/api/v1/orgs/{slug}/learners/{user}/record",
+            ) => (
+                template
+                    .replace("{slug}", "alpha")
+                    .replace("{user}", &self.learner2_id),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/reviews") => (template.replace("{slug}", "alpha"), None),
+            ("POST", "/api/v1/orgs/{slug}/reviews/{id}/score") => {
+                let review = self.pending_review(&self.c2).await;
+                let criteria: Vec<Value> = [
+                    "understanding",
+                    "strategy",
+                    "accuracy",
+                    "reasoning",
+                    "communication",
+                ]
+                .iter()
+                .map(|c| json!({"criterion": c, "level": "novice"}))
+                .collect();
+                (
+                    format!("/api/v1/orgs/alpha/reviews/{review}/score"),
+                    Some(json!({ "criteria": criteria })),
+                )
+            }
+            ("POST", "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/override") => {
+                // Submitted or not yet → mastered; mastered → not yet: always a valid change.
+                let record = self
+                    .app
+                    .state
+                    .store
+                    .learner_record(&self.alpha_id, &self.learner2_id)
+                    .await
+                    .unwrap();
+                let state = record.competencies.get(&self.c1).map(|r| r.state);
+                let to = match state {
+                    Some(tessera_review::MasteryState::Mastered) => "not_yet",
+                    Some(_) => "mastered",
+                    None => {
+                        self.pending_review(&self.c1).await;
+                        "mastered"
+                    }
+                };
+                (
+                    format!(
+                        "/api/v1/orgs/alpha/learners/{}/competencies/{}/override",
+                        self.learner2_id, self.c1
+                    ),
+                    Some(json!({"to": to, "reason": "matrix"})),
+                )
+            }
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
+    }
+}
+
+/// Review fixtures for the matrix: a rubric for C.1 and C.2, and pending reviews of learner2.
+impl World {
+    async fn matrix_rubric(&self) {
+        let toml = include_str!("../../../rubrics/math-problem-solving.toml")
+            .replace("id = \"math-problem-solving\"", "id = \"matrix-rubric\"");
+        let start = toml.find("competencies = [").unwrap();
+        let end = start + toml[start..].find(']').unwrap() + 1;
+        let toml = format!(
+            "{}competencies = [\"C.1\", \"C.2\"]{}",
+            &toml[..start],
+            &toml[end..]
+        );
+        let rubric = tessera_review::Rubric::from_toml_str(&toml, "matrix.toml").unwrap();
+        self.app
+            .state
+            .store
+            .publish_rubric(None, &rubric, self.app.clock_now())
+            .await
+            .unwrap();
+    }
+
+    /// A pending review of learner2's evidence for `competency` (submitting it if needed).
+    async fn pending_review(&self, competency: &str) -> String {
+        use tessera_store::reviews::QueueFilter;
+        self.matrix_rubric().await;
+        let filter = QueueFilter {
+            competency: Some(competency.to_owned()),
+            learner: Some(self.learner2_id.clone()),
+            rubric: None,
+        };
+        let store = &self.app.state.store;
+        if let Some(r) = store
+            .review_queue(&self.alpha_id, &filter, 1, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            return r.id;
+        }
+        store
+            .submit_evidence(
+                &tessera_store::evidence::NewSubmission {
+                    org_id: self.alpha_id.clone(),
+                    learner_id: self.learner2_id.clone(),
+                    competency_id: competency.to_owned(),
+                    rubric_id: "matrix-rubric".into(),
+                    rubric_version: "1.0.0".into(),
+                    text: Some("work".into()),
+                    links: Vec::new(),
+                    files: Vec::new(),
+                },
+                self.app.clock_now(),
+            )
+            .await
+            .unwrap()
+            .review_id
     }
 }
 

@@ -121,7 +121,6 @@ macro_rules! append_audit {
         entry
     }};
 }
-#[allow(unused_imports)] // used by the evidence, review and mastery modules
 pub(crate) use append_audit;
 
 #[derive(sqlx::FromRow)]

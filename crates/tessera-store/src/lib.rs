@@ -35,7 +35,10 @@ pub mod audit;
 pub mod auth;
 pub mod case;
 pub mod error;
+pub mod evidence;
+pub mod mastery;
 pub mod registry;
+pub mod reviews;
 pub mod rubrics;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -15,9 +15,12 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub mod case;
+pub mod evidence;
+pub mod mastery;
 pub mod ops;
 pub mod orgs;
 pub mod registry;
+pub mod reviews;
 pub mod rubrics;
 pub mod session;
 pub mod setup;
@@ -64,6 +67,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(registry::router())
         .merge(case::router())
         .merge(rubrics::router())
+        .merge(evidence::router())
+        .merge(reviews::router())
+        .merge(mastery::router())
 }
 
 /// Paging for list endpoints: `limit` (1–500, default 50) and `offset`.
