@@ -4,7 +4,8 @@
 //!
 //! Source: *CASE REST/JSON Binding 1.1*, §3.1 Pagination (`limit` default 100, `offset` default
 //! 0, `X-Total-Count`, `Link` with first/prev/next/last), §6.3 (a stand-alone CFDocument carries
-//! `CFPackageURI` [1], a CFItem `CFDocumentURI` [1], a CFAssociation `CFDocumentURI` [0..1]),
+//! `CFPackageURI` (multiplicity 1), a CFItem `CFDocumentURI` (1), a CFAssociation `CFDocumentURI`
+//! (0..1)),
 //! §7 (errors are `imsx_StatusInfo` with `failure`/`error` and a code minor such as
 //! `unknownobject`, `invaliduuid`, `invalid_selection_field`).
 
