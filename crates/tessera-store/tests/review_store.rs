@@ -184,3 +184,54 @@ async fn concurrent_appends_form_one_chain() {
         AuditVerdict::Intact { entries: 20 }
     );
 }
+
+/// The review queue with 10,000 pending submissions: the first page comes from the
+/// `reviews_queue` index, oldest first. (Timing printed; the bound is loose because this runs in
+/// a debug build next to other work — the release figure is far below it.)
+#[tokio::test]
+async fn the_first_queue_page_with_10000_pending_is_fast_and_oldest_first() {
+    use tessera_store::reviews::QueueFilter;
+    let db = TestDb::new().await;
+    let ts = "'2026-01-01T00:00:00Z'";
+    db.execute_raw(&format!(
+        "INSERT INTO organisations (id, slug, name, kind, created_at) VALUES ('o1', 'alpha', 'A', 'school', {ts});
+         INSERT INTO users (id, email, name, password_hash, is_platform_admin, created_at)
+           VALUES ('u1', 'l@a.test', 'L', 'x', FALSE, {ts});
+         INSERT INTO frameworks (id, uri, org_id, title, status, revision, last_changed, created_at, case_extra)
+           VALUES ('f1', 'urn:f1', 'o1', 'F', 'active', 1, {ts}, {ts}, '{{}}');
+         INSERT INTO competencies (id, uri, framework_id, statement, status, framework_revision, last_changed, created_at, case_extra)
+           VALUES ('c1', 'urn:c1', 'f1', 'C', 'active', 1, {ts}, {ts}, '{{}}');
+         INSERT INTO rubrics (id, version, major, minor, patch, org_id, title, digest, competencies, source, created_at)
+           VALUES ('r1', '1.0.0', 1, 0, 0, NULL, 'R', 'sha256:00', '[]', '', {ts});
+         INSERT INTO submissions (id, org_id, learner_id, competency_id, rubric_id, rubric_version, attempt, body_text, links, submitted_at)
+           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+           SELECT 's' || i, 'o1', 'u1', 'c1', 'r1', '1.0.0', i, NULL, '[]', {ts} FROM n;
+         INSERT INTO reviews (id, org_id, submission_id, learner_id, competency_id, rubric_id, rubric_version, state, created_at)
+           SELECT 'v' || (100000 + attempt), org_id, id, learner_id, competency_id, rubric_id, rubric_version, 'pending', submitted_at FROM submissions;"
+    ))
+    .await;
+    let filter = QueueFilter::default();
+    // Warm the connection and statement cache, then measure.
+    db.store.review_queue("o1", &filter, 50, 0).await.unwrap();
+    let started = std::time::Instant::now();
+    let page = db.store.review_queue("o1", &filter, 50, 0).await.unwrap();
+    let elapsed = started.elapsed();
+    println!("first queue page of 10,000 pending: {elapsed:?}");
+    assert_eq!(page.len(), 50);
+    assert_eq!(page[0].id, "v100001");
+    assert_eq!(page[49].id, "v100050");
+    assert!(elapsed.as_millis() < 200, "{elapsed:?}");
+    let filtered = QueueFilter {
+        learner: Some("u1".into()),
+        competency: Some("c1".into()),
+        rubric: Some("r1".into()),
+    };
+    let started = std::time::Instant::now();
+    let page = db
+        .store
+        .review_queue("o1", &filtered, 50, 9_980)
+        .await
+        .unwrap();
+    println!("filtered last page: {:?}", started.elapsed());
+    assert_eq!(page.len(), 20);
+}
