@@ -67,39 +67,40 @@ async fn serve_async(mut config: Config) -> anyhow::Result<()> {
     config.use_bound_address(addr);
     tracing::info!(config = ?config, "starting");
     let prepared = startup::prepare(config, Arc::new(tessera_core::clock::SystemClock)).await?;
+    let shutdown = shutdown_signal()?;
     // stdout, not the log: the setup link is a secret meant for the operator's eyes only.
     if let Some(link) = &prepared.setup_link {
         println!("No admin yet. Open this one-time link within 24 hours to create one:\n  {link}");
     }
     println!("tessera listening on http://{addr}");
-    tessera_server::run(listener, prepared.state, shutdown_signal()).await?;
+    tessera_server::run(listener, prepared.state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Installs the Ctrl-C / SIGTERM handlers now (so a signal that arrives right after start-up is
+/// not lost to the default action) and returns a future that completes on either.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+            tracing::info!("shutdown requested; finishing requests in flight");
+        })
     }
-    tracing::info!("shutdown requested; finishing requests in flight");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutdown requested; finishing requests in flight");
+        })
+    }
 }
 
 fn init_tracing(format: LogFormat) {
