@@ -98,6 +98,19 @@ async fn rubrics_ship_upload_and_stay_immutable() {
         )
         .await;
     assert_eq!(reply.status.as_u16(), 201, "{}", reply.json);
+    // Another organisation cannot add versions to this one's rubric.
+    app.create_org(&root, "beta").await;
+    let other = app.member(&root, "beta", "t@beta.test", "teacher").await;
+    app.post(
+        "/api/v1/orgs/beta/rubrics",
+        &other,
+        json!({"toml": math_as("mine", "5.0.0")}),
+    )
+    .await
+    .expect_problem(409, "conflict");
+    app.get("/api/v1/orgs/beta/rubrics/mine/latest", &other)
+        .await
+        .expect_problem(404, "not-found");
     // A learner may not upload.
     upload(&app, &learner, &math_as("mine", "3.0.0"))
         .await

@@ -1,6 +1,8 @@
 //! Rubric versions. A version, once stored, never changes: publishing the same id and version
 //! again with other content is refused (`tessera_review::Error::VersionReused`), an identical
 //! re-upload is a no-op, and an older version number than the newest stored one is refused.
+//! Ids are one namespace: an organisation may publish versions of its own rubrics and of the
+//! shipped ones, never of another organisation's (409).
 //!
 //! The canonical TOML form (`Rubric::to_toml`) is stored, and parsed back on read, so a stored
 //! rubric goes through the same validation as an uploaded one.
@@ -54,6 +56,7 @@ struct FullRow {
 struct RefRow {
     version: String,
     digest: String,
+    org_id: Option<String>,
 }
 
 fn pseudonym(prefix: &str, id: &str) -> String {
@@ -104,10 +107,21 @@ impl Store {
         write!(self, |pool| {
             let mut tx = pool.begin().await?;
             let rows: Vec<RefRow> =
-                sqlx::query_as("SELECT version, digest FROM rubrics WHERE id = $1")
+                sqlx::query_as("SELECT version, digest, org_id FROM rubrics WHERE id = $1")
                     .bind(rubric.id())
                     .fetch_all(&mut *tx)
                     .await?;
+            // Rubric ids are one namespace: an organisation may add versions to its own
+            // rubrics and to the shipped ones, never to another organisation's.
+            if let Some(uploader) = org_id
+                && rows
+                    .iter()
+                    .any(|r| r.org_id.as_deref().is_some_and(|o| o != uploader))
+            {
+                return Err(StoreError::Conflict(
+                    "this rubric id belongs to another organisation",
+                ));
+            }
             let stored = rows
                 .into_iter()
                 .map(|r| {
