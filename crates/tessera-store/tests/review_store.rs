@@ -235,3 +235,88 @@ async fn the_first_queue_page_with_10000_pending_is_fast_and_oldest_first() {
     println!("filtered last page: {:?}", started.elapsed());
     assert_eq!(page.len(), 20);
 }
+
+/// A learner's whole record with 300 competencies and 1,000 attempts: one query and a fold.
+/// (Timing printed; a loose bound for a debug build on a shared machine.)
+#[tokio::test]
+async fn a_record_with_300_competencies_and_1000_attempts_reads_in_one_query() {
+    let db = TestDb::new().await;
+    let ts = "'2026-01-01T00:00:00Z'";
+    let mut sql = format!(
+        "INSERT INTO organisations (id, slug, name, kind, created_at) VALUES ('o1', 'alpha', 'A', 'school', {ts});
+         INSERT INTO users (id, email, name, password_hash, is_platform_admin, created_at)
+           VALUES ('u1', 'l@a.test', 'L', 'x', FALSE, {ts});
+         INSERT INTO frameworks (id, uri, org_id, title, status, revision, last_changed, created_at)
+           VALUES ('f1', 'urn:f1', 'o1', 'F', 'active', 1, {ts}, {ts});
+         INSERT INTO competencies (id, uri, framework_id, statement, status, framework_revision, last_changed, created_at) VALUES "
+    );
+    let comps: Vec<String> = (0..300).map(|c| format!("c{c:03}")).collect();
+    sql.push_str(
+        &comps
+            .iter()
+            .map(|c| format!("('{c}', 'urn:{c}', 'f1', 'C', 'active', 1, {ts}, {ts})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    sql.push_str(";\nINSERT INTO mastery_events (learner_id, competency_id, seq, org_id, at, state, event) VALUES ");
+    let review = |outcome: &str| {
+        format!(
+            r#"{{"event":"reviewed","rubric":{{"id":"r1","version":"1.0.0","digest":"sha256:00"}},"outcome":"{outcome}","levels":[{{"criterion":"a","level":"b"}}],"total_points":3,"borderline":false,"moderated":false,"reviewer":"reviewer:1"}}"#
+        )
+    };
+    let mut rows = Vec::new();
+    let mut attempts = 0;
+    for (i, c) in comps.iter().enumerate() {
+        let n = if i < 200 { 3 } else { 4 };
+        let mut seq = 0;
+        let mut t = 0;
+        let mut push = |state: &str, event: String, seq: &mut i32, t: &mut i64| {
+            *seq += 1;
+            *t += 60;
+            let at = chrono::DateTime::from_timestamp(1_767_225_600 + *t, 0).unwrap();
+            rows.push(format!(
+                "('u1', '{c}', {seq}, 'o1', '{}', '{state}', '{event}')",
+                at.to_rfc3339()
+            ));
+        };
+        push(
+            "in_progress",
+            r#"{"event":"started"}"#.into(),
+            &mut seq,
+            &mut t,
+        );
+        for a in 0..n {
+            attempts += 1;
+            push(
+                "submitted",
+                format!(r#"{{"event":"submitted","submission":"s-{c}-{a}"}}"#),
+                &mut seq,
+                &mut t,
+            );
+            let last = a == n - 1;
+            let outcome = if last { "mastered" } else { "not_yet" };
+            push(outcome, review(outcome), &mut seq, &mut t);
+        }
+    }
+    assert_eq!(attempts, 1000);
+    sql.push_str(&rows.join(",\n"));
+    db.execute_raw(&sql).await;
+
+    db.store.learner_record("o1", "u1").await.unwrap();
+    let started = std::time::Instant::now();
+    let record = db.store.learner_record("o1", "u1").await.unwrap();
+    let elapsed = started.elapsed();
+    println!("record of 300 competencies / 1,000 attempts: {elapsed:?}");
+    assert_eq!(record.competencies.len(), 300);
+    assert_eq!(
+        record
+            .competencies
+            .values()
+            .map(|r| r.attempts.len())
+            .sum::<usize>(),
+        1000
+    );
+    assert_eq!(record.mastered().count(), 300);
+    assert_eq!(record.competencies["c250"].attempts_to_mastery, Some(4));
+    assert!(elapsed.as_millis() < 200, "{elapsed:?}");
+}
