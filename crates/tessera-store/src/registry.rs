@@ -422,7 +422,10 @@ impl Store {
 
     /// One competency and the identifiers of its prerequisites (sorted), in one query.
     #[tracing::instrument(skip_all)]
-    pub async fn competency_with_prerequisites(&self, id: &str) -> Result<(Competency, Vec<String>), StoreError> {
+    pub async fn competency_with_prerequisites(
+        &self,
+        id: &str,
+    ) -> Result<(Competency, Vec<String>), StoreError> {
         let sql = match self.backend() {
             Backend::Sqlite => COMPETENCY_WITH_PREREQUISITES_SQLITE,
             Backend::Postgres => COMPETENCY_WITH_PREREQUISITES_POSTGRES,
