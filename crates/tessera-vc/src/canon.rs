@@ -190,6 +190,13 @@ pub fn canonicalize_nquads_with(nquads: &str, hash: RdfcHash) -> Result<String, 
     rdfc::canonical_nquads_with(&quads, hash)
 }
 
+/// [`canonicalize_nquads_with`] through the full RDFC-1.0 algorithm only (N-degree hashes for
+/// every dataset, never the first-degree shortcut): the oracle of the shortcut's tests.
+pub fn canonicalize_nquads_full(nquads: &str, hash: RdfcHash) -> Result<String, CanonError> {
+    let quads = parse_bounded(nquads)?;
+    rdfc::canonical_nquads_full(&quads, hash)
+}
+
 /// The RDFC-1.0 issued identifier map of an N-Quads document: input blank node label →
 /// canonical label (both without `_:`).
 pub fn issued_identifiers(
