@@ -105,10 +105,14 @@ pub enum AuditKind {
     CredentialRevoked,
     /// A learner's personal data was erased (payloads deleted; the chain stays).
     PersonalDataErased,
+    /// A review or gating setting changed (moderation share, prerequisite gating).
+    SettingChanged,
+    /// A teacher let a learner submit before the prerequisites were mastered.
+    PrerequisiteExceptionGranted,
 }
 
 impl AuditKind {
-    const ALL: [AuditKind; 10] = [
+    const ALL: [AuditKind; 12] = [
         AuditKind::RubricPublished,
         AuditKind::EvidenceSubmitted,
         AuditKind::ReviewRecorded,
@@ -119,6 +123,8 @@ impl AuditKind {
         AuditKind::CredentialIssued,
         AuditKind::CredentialRevoked,
         AuditKind::PersonalDataErased,
+        AuditKind::SettingChanged,
+        AuditKind::PrerequisiteExceptionGranted,
     ];
 
     /// The stored name (part of the hashed bytes: never rename one).
@@ -134,6 +140,8 @@ impl AuditKind {
             AuditKind::CredentialIssued => "credential_issued",
             AuditKind::CredentialRevoked => "credential_revoked",
             AuditKind::PersonalDataErased => "personal_data_erased",
+            AuditKind::SettingChanged => "setting_changed",
+            AuditKind::PrerequisiteExceptionGranted => "prerequisite_exception_granted",
         }
     }
 }

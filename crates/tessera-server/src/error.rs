@@ -17,8 +17,10 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::{Value, json};
 use tessera_core::DomainError;
 use tessera_store::StoreError;
+use tessera_store::gating::UnmetPrerequisite;
 
 /// The problem type URI prefix; the code follows it.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:tessera:problem:";
@@ -83,9 +85,106 @@ pub enum AppError {
     /// 503 `unavailable`: the database does not answer.
     #[error("the service is temporarily unavailable")]
     Unavailable,
+    /// 415 `unsupported-evidence-type`: an evidence file of a media type that is not allowed,
+    /// or whose bytes are not what it claims.
+    #[error("{0}")]
+    EvidenceTypeNotAllowed(String),
+    /// 413 `payload-too-large`: an evidence file over the configured evidence limit (bytes).
+    #[error("an evidence file may be at most {0} bytes")]
+    EvidenceTooLarge(usize),
+    /// 409 `prerequisites-not-mastered`: the competency's framework gates submissions and these
+    /// prerequisites are not mastered (member `unmet`: id, code, statement, state of each).
+    #[error("the prerequisites {} are not mastered yet", unmet_names(.0))]
+    PrerequisitesNotMastered(Vec<UnmetPrerequisite>),
+    /// 409 `second-reviewer-required`: the second review (or moderation) of a review must be
+    /// by someone other than its earlier reviewers.
+    #[error("{0}")]
+    SameReviewer(&'static str),
+    /// A review-domain rule, with its own status and code: 422 `invalid-rubric` (member
+    /// `errors`: `FILE:LINE:COLUMN: message`), 409 `rubric-version-conflict` (`rubric`,
+    /// `version`), 422 `rubric-not-for-competency` (`rubric`, `competency`), 422
+    /// `invalid-review` (`problems`), 409 `invalid-transition` (`from`, `to`, `event`,
+    /// `allowed_from`), 422 `reason-required`; any other review error is a 500 `internal`.
+    #[error(transparent)]
+    Review(tessera_review::Error),
     /// 500 `internal`: a bug or an infrastructure failure. The cause is logged, not shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn unmet_names(unmet: &[UnmetPrerequisite]) -> String {
+    unmet
+        .iter()
+        .map(|u| u.code.clone().unwrap_or_else(|| u.id.clone()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Status, code and title of a review-domain error that is the client's; `None` for the rest.
+fn review_problem(e: &tessera_review::Error) -> Option<(StatusCode, &'static str, &'static str)> {
+    use tessera_review::Error as E;
+    Some(match e {
+        E::InvalidRubric(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-rubric",
+            "Invalid rubric",
+        ),
+        E::VersionReused { .. } | E::VersionNotNewer { .. } => (
+            StatusCode::CONFLICT,
+            "rubric-version-conflict",
+            "Rubric version conflict",
+        ),
+        E::CompetencyNotAssessed { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rubric-not-for-competency",
+            "Rubric does not assess this competency",
+        ),
+        E::InvalidReview { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-review",
+            "Review does not fit the rubric",
+        ),
+        E::InvalidTransition { .. } => (
+            StatusCode::CONFLICT,
+            "invalid-transition",
+            "Invalid mastery transition",
+        ),
+        E::ReasonRequired { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason-required",
+            "A written reason is required",
+        ),
+        _ => return None,
+    })
+}
+
+/// The extra problem members of a review-domain error.
+fn review_members(e: &tessera_review::Error) -> Value {
+    use tessera_review::Error as E;
+    match e {
+        E::InvalidRubric(diagnostics) => {
+            let errors: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+            json!({ "errors": errors })
+        }
+        E::VersionReused { id, version, .. }
+        | E::VersionNotNewer {
+            id,
+            offered: version,
+            ..
+        } => json!({ "rubric": id, "version": version }),
+        E::CompetencyNotAssessed { rubric, competency } => {
+            json!({ "rubric": rubric, "competency": competency })
+        }
+        E::InvalidReview { problems, .. } => json!({ "problems": problems }),
+        E::InvalidTransition {
+            from,
+            to,
+            event,
+            allowed_from,
+            ..
+        } => json!({ "from": from, "to": to, "event": event, "allowed_from": allowed_from }),
+        _ => Value::Null,
+    }
 }
 
 /// The internal cause of a 5xx, carried in response extensions for logging.
@@ -130,6 +229,10 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::EvidenceTypeNotAllowed(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::EvidenceTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PrerequisitesNotMastered(_) | Self::SameReviewer(_) => StatusCode::CONFLICT,
+            Self::Review(e) => review_problem(e).map_or(StatusCode::INTERNAL_SERVER_ERROR, |p| p.0),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,6 +257,11 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::RateLimited(_) => "rate-limited",
             Self::Unavailable => "unavailable",
+            Self::EvidenceTypeNotAllowed(_) => "unsupported-evidence-type",
+            Self::EvidenceTooLarge(_) => "payload-too-large",
+            Self::PrerequisitesNotMastered(_) => "prerequisites-not-mastered",
+            Self::SameReviewer(_) => "second-reviewer-required",
+            Self::Review(e) => review_problem(e).map_or("internal", |p| p.1),
             Self::Internal(_) => "internal",
         }
     }
@@ -177,6 +285,11 @@ impl AppError {
             Self::Conflict(_) => "Conflict",
             Self::RateLimited(_) => "Too many requests",
             Self::Unavailable => "Service unavailable",
+            Self::EvidenceTypeNotAllowed(_) => "Evidence file type not allowed",
+            Self::EvidenceTooLarge(_) => "Request body too large",
+            Self::PrerequisitesNotMastered(_) => "Prerequisites not mastered",
+            Self::SameReviewer(_) => "Another reviewer is required",
+            Self::Review(e) => review_problem(e).map_or("Internal server error", |p| p.2),
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -205,7 +318,18 @@ impl IntoResponse for AppError {
             field,
             cycle,
         };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let extra = match &self {
+            Self::Review(e) => review_members(e),
+            Self::PrerequisitesNotMastered(unmet) => json!({ "unmet": unmet }),
+            _ => Value::Null,
+        };
+        let body = match (serde_json::to_value(&problem), extra) {
+            (Ok(Value::Object(mut members)), Value::Object(extra)) => {
+                members.extend(extra);
+                serde_json::to_vec(&members).unwrap_or_default()
+            }
+            _ => serde_json::to_vec(&problem).unwrap_or_default(),
+        };
         let mut response = (status, body).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -221,10 +345,16 @@ impl IntoResponse for AppError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let Self::Internal(cause) = self {
-            response
-                .extensions_mut()
-                .insert(ErrorCause(Arc::from(cause)));
+        match self {
+            Self::Internal(cause) => {
+                response
+                    .extensions_mut()
+                    .insert(ErrorCause(Arc::from(cause)));
+            }
+            Self::Review(e) if status.is_server_error() => {
+                response.extensions_mut().insert(ErrorCause(Arc::new(e)));
+            }
+            _ => {}
         }
         response
     }
@@ -237,8 +367,15 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::InvalidReference(what) => Self::InvalidReference(what),
             StoreError::Domain(d) => d.into(),
+            StoreError::Review(r) => Self::Review(r),
             other => Self::internal(other),
         }
+    }
+}
+
+impl From<tessera_review::Error> for AppError {
+    fn from(e: tessera_review::Error) -> Self {
+        Self::Review(e)
     }
 }
 

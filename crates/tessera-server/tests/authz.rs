@@ -524,7 +524,7 @@ impl World {
         let filter = QueueFilter {
             competency: Some(competency.to_owned()),
             learner: Some(self.learner2_id.clone()),
-            rubric: None,
+            ..QueueFilter::default()
         };
         let store = &self.app.state.store;
         if let Some(r) = store

@@ -324,3 +324,57 @@ struct EvidenceFileRow {
     filename: Option<String>,
     size_bytes: i64,
 }
+
+/// One stored file of a submission, with whose it is (for the access check).
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// The submission's organisation.
+    pub org_id: String,
+    /// The learner who submitted it.
+    pub learner_id: String,
+    /// The file.
+    pub file: EvidenceFile,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredFileRow {
+    org_id: String,
+    learner_id: String,
+    sha256: String,
+    media_type: String,
+    filename: Option<String>,
+    size_bytes: i64,
+}
+
+impl Store {
+    /// File `position` (0-based, in submission order) of a submission, with its organisation
+    /// and learner. The bytes are under the data directory by `sha256`.
+    #[tracing::instrument(skip_all)]
+    pub async fn evidence_file(
+        &self,
+        submission_id: &str,
+        position: i64,
+    ) -> Result<StoredFile, StoreError> {
+        let row: StoredFileRow = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT s.org_id, s.learner_id, f.sha256, f.media_type, f.filename, f.size_bytes \
+                 FROM submission_files f JOIN submissions s ON s.id = f.submission_id \
+                 WHERE f.submission_id = $1 AND f.position = $2",
+            )
+            .bind(submission_id)
+            .bind(position)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(StoredFile {
+            org_id: row.org_id,
+            learner_id: row.learner_id,
+            file: EvidenceFile {
+                sha256: row.sha256,
+                media_type: row.media_type,
+                filename: row.filename,
+                size_bytes: row.size_bytes,
+            },
+        })
+    }
+}

@@ -34,12 +34,15 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod case;
+pub mod case_rubrics;
 pub mod error;
 pub mod evidence;
+pub mod gating;
 pub mod mastery;
 pub mod registry;
 pub mod reviews;
 pub mod rubrics;
+pub mod targets;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -225,6 +225,7 @@ async fn the_first_queue_page_with_10000_pending_is_fast_and_oldest_first() {
         learner: Some("u1".into()),
         competency: Some("c1".into()),
         rubric: Some("r1".into()),
+        stage: None,
     };
     let started = std::time::Instant::now();
     let page = db

@@ -27,7 +27,6 @@ use utoipa_axum::routes;
 use crate::auth::{Auth, Caller};
 use crate::error::{AppError, ProblemDoc};
 use crate::extract::{AppJson, AppPath};
-use crate::routes::rubrics::ReviewApiError;
 use crate::state::AppState;
 
 /// The media types evidence files may have.
@@ -94,22 +93,12 @@ pub fn content_matches(media_type: &str, bytes: &[u8]) -> bool {
     }
 }
 
-fn unsupported(detail: String) -> ReviewApiError {
-    ReviewApiError::Problem {
-        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        code: "unsupported-evidence-type",
-        title: "Evidence file type not allowed",
-        detail,
-    }
+fn unsupported(detail: String) -> AppError {
+    AppError::EvidenceTypeNotAllowed(detail)
 }
 
-fn too_large(limit: usize) -> ReviewApiError {
-    ReviewApiError::Problem {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        code: "payload-too-large",
-        title: "Request body too large",
-        detail: format!("an evidence file may be at most {limit} bytes"),
-    }
+fn too_large(limit: usize) -> AppError {
+    AppError::EvidenceTooLarge(limit)
 }
 
 /// Writes `bytes` at `<root>/evidence/<ab>/<sha256>` unless that content is already there.
@@ -135,7 +124,7 @@ struct Parsed {
     files: Vec<(String, Option<String>, Vec<u8>)>,
 }
 
-async fn parse_multipart(mut mp: Multipart, limit: usize) -> Result<Parsed, ReviewApiError> {
+async fn parse_multipart(mut mp: Multipart, limit: usize) -> Result<Parsed, AppError> {
     let mut p = Parsed {
         rubric: None,
         rubric_version: None,
@@ -143,7 +132,7 @@ async fn parse_multipart(mut mp: Multipart, limit: usize) -> Result<Parsed, Revi
         links: Vec::new(),
         files: Vec::new(),
     };
-    let bad = |e: axum::extract::multipart::MultipartError| -> ReviewApiError {
+    let bad = |e: axum::extract::multipart::MultipartError| -> AppError {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large(limit)
         } else {
@@ -211,7 +200,7 @@ async fn submit_evidence(
     Auth(caller): Auth,
     AppPath((slug, competency_id)): AppPath<(String, String)>,
     request: Request<Body>,
-) -> Result<(StatusCode, AppJson<Submission>), ReviewApiError> {
+) -> Result<(StatusCode, AppJson<Submission>), AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_role(&org.id, |r| r == Role::Learner)?;
     if caller.is_platform_admin() && !caller.roles_in(&org.id).any(|r| r == Role::Learner) {
@@ -307,7 +296,7 @@ async fn submit_evidence(
         .await
         .map_err(|e| match e {
             tessera_store::StoreError::NotFound => {
-                ReviewApiError::from(AppError::InvalidReference("no such rubric version"))
+                AppError::from(AppError::InvalidReference("no such rubric version"))
             }
             other => other.into(),
         })?;
@@ -390,7 +379,7 @@ async fn list_submissions(
     State(state): State<AppState>,
     Auth(caller): Auth,
     AppPath((slug, user)): AppPath<(String, String)>,
-) -> Result<AppJson<Vec<Submission>>, ReviewApiError> {
+) -> Result<AppJson<Vec<Submission>>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     may_read_learner(&caller, &org.id, &user)?;
     Ok(AppJson(

@@ -20,7 +20,6 @@ use crate::auth::Auth;
 use crate::error::{AppError, ProblemDoc};
 use crate::extract::{AppJson, AppPath};
 use crate::routes::evidence::may_read_learner;
-use crate::routes::rubrics::ReviewApiError;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -51,7 +50,7 @@ async fn learner_record(
     State(state): State<AppState>,
     Auth(caller): Auth,
     AppPath((slug, user)): AppPath<(String, String)>,
-) -> Result<AppJson<RecordResponse>, ReviewApiError> {
+) -> Result<AppJson<RecordResponse>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     may_read_learner(&caller, &org.id, &user)?;
     let record: LearnerRecord = state.store.learner_record(&org.id, &user).await?;
@@ -104,7 +103,7 @@ async fn override_outcome(
     Auth(caller): Auth,
     AppPath((slug, user, competency_id)): AppPath<(String, String, String)>,
     AppJson(body): AppJson<OverrideRequest>,
-) -> Result<AppJson<OverrideResult>, ReviewApiError> {
+) -> Result<AppJson<OverrideResult>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_role(&org.id, |r| r == Role::Teacher)?;
     let competency = state.store.competency(&competency_id).await?;

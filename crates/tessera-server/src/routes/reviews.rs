@@ -19,7 +19,6 @@ use crate::auth::Auth;
 use crate::error::{AppError, ProblemDoc};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::routes::PageQuery;
-use crate::routes::rubrics::ReviewApiError;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -68,7 +67,7 @@ async fn review_queue(
     Auth(caller): Auth,
     AppPath(slug): AppPath<String>,
     AppQuery(q): AppQuery<QueueQuery>,
-) -> Result<AppJson<QueuePage>, ReviewApiError> {
+) -> Result<AppJson<QueuePage>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_role(&org.id, |r| is_reviewer(r) || r == Role::Admin)?;
     let (limit, offset) = PageQuery {
@@ -80,6 +79,7 @@ async fn review_queue(
         competency: q.competency,
         learner: q.learner,
         rubric: q.rubric,
+        stage: None,
     };
     let items = state
         .store
@@ -135,7 +135,7 @@ async fn score_review(
     Auth(caller): Auth,
     AppPath((slug, id)): AppPath<(String, String)>,
     AppJson(body): AppJson<ScoreRequest>,
-) -> Result<AppJson<ScoreResult>, ReviewApiError> {
+) -> Result<AppJson<ScoreResult>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_role(&org.id, is_reviewer)?;
     let review = state.store.review(&id).await?;

@@ -5,20 +5,15 @@
 //! An upload is the TOML file itself as the body; every problem in it comes back in the
 //! problem detail as `FILE:LINE:COLUMN: message`. A version is immutable: the same id and
 //! version with other content is a 409.
-//!
-//! This module also holds [`ReviewApiError`], the error type of the review routes (rubrics,
-//! evidence, reviews, mastery): it adds the review-domain problems (`invalid-rubric`,
-//! `invalid-transition`, …) to [`AppError`], with the same problem+json shape.
 
 use std::path::Path;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_core::account::Role;
 use tessera_review::Rubric;
 use tessera_store::rubrics::{Published, RubricSummary};
@@ -28,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Auth;
-use crate::error::{AppError, PROBLEM_TYPE_PREFIX, ProblemDoc};
+use crate::error::{AppError, ProblemDoc};
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 
@@ -142,7 +137,7 @@ async fn list_rubrics(
     State(state): State<AppState>,
     Auth(caller): Auth,
     AppPath(slug): AppPath<String>,
-) -> Result<AppJson<Vec<RubricSummary>>, ReviewApiError> {
+) -> Result<AppJson<Vec<RubricSummary>>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_member(&org.id)?;
     Ok(AppJson(state.store.rubrics(&org.id).await?))
@@ -165,7 +160,7 @@ async fn upload_rubric(
     AppQuery(q): AppQuery<UploadQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, AppJson<UploadedRubric>), ReviewApiError> {
+) -> Result<(StatusCode, AppJson<UploadedRubric>), AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_role(&org.id, Role::can_edit_registry)?;
     let json = headers
@@ -217,148 +212,11 @@ async fn get_rubric(
     State(state): State<AppState>,
     Auth(caller): Auth,
     AppPath((slug, id, version)): AppPath<(String, String, String)>,
-) -> Result<AppJson<RubricDetail>, ReviewApiError> {
+) -> Result<AppJson<RubricDetail>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
     caller.require_member(&org.id)?;
     let version = (version != "latest").then_some(version);
     let (summary, rubric) = state.store.rubric(&org.id, &id, version.as_deref()).await?;
     let rubric = serde_json::to_value(&rubric).map_err(AppError::internal)?;
     Ok(AppJson(RubricDetail { summary, rubric }))
-}
-
-/// The error type of the review routes: an [`AppError`], or a review-domain problem shown with
-/// its own stable code and the values a client needs (diagnostics, from/to states, …).
-#[derive(Debug)]
-pub enum ReviewApiError {
-    /// A service error (auth, not found, store).
-    App(AppError),
-    /// A review-domain rule (see [`tessera_review::Error`] for which is the client's).
-    Review(tessera_review::Error),
-    /// A problem specific to a review route.
-    Problem {
-        /// The HTTP status.
-        status: StatusCode,
-        /// The stable code.
-        code: &'static str,
-        /// The short title.
-        title: &'static str,
-        /// What went wrong.
-        detail: String,
-    },
-}
-
-impl From<AppError> for ReviewApiError {
-    fn from(e: AppError) -> Self {
-        Self::App(e)
-    }
-}
-
-impl From<StoreError> for ReviewApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Review(r) => Self::Review(r),
-            other => Self::App(other.into()),
-        }
-    }
-}
-
-impl From<tessera_review::Error> for ReviewApiError {
-    fn from(e: tessera_review::Error) -> Self {
-        Self::Review(e)
-    }
-}
-
-fn problem(status: StatusCode, code: &str, title: &str, detail: String, extra: Value) -> Response {
-    let mut body = json!({
-        "type": format!("{PROBLEM_TYPE_PREFIX}{code}"),
-        "code": code,
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        b.extend(extra);
-    }
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
-}
-
-impl IntoResponse for ReviewApiError {
-    fn into_response(self) -> Response {
-        use tessera_review::Error as E;
-        let e = match self {
-            Self::App(e) => return e.into_response(),
-            Self::Problem {
-                status,
-                code,
-                title,
-                detail,
-            } => return problem(status, code, title, detail, Value::Null),
-            Self::Review(e) => e,
-        };
-        let detail = e.to_string();
-        match &e {
-            E::InvalidRubric(diagnostics) => {
-                let errors: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
-                problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-rubric",
-                    "Invalid rubric",
-                    detail,
-                    json!({ "errors": errors }),
-                )
-            }
-            E::VersionReused { id, version, .. }
-            | E::VersionNotNewer {
-                id,
-                offered: version,
-                ..
-            } => problem(
-                StatusCode::CONFLICT,
-                "rubric-version-conflict",
-                "Rubric version conflict",
-                detail,
-                json!({ "rubric": id, "version": version }),
-            ),
-            E::CompetencyNotAssessed { rubric, competency } => problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rubric-not-for-competency",
-                "Rubric does not assess this competency",
-                detail,
-                json!({ "rubric": rubric, "competency": competency }),
-            ),
-            E::InvalidReview { problems, .. } => problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-review",
-                "Review does not fit the rubric",
-                detail,
-                json!({ "problems": problems }),
-            ),
-            E::InvalidTransition {
-                from,
-                to,
-                event,
-                allowed_from,
-                ..
-            } => problem(
-                StatusCode::CONFLICT,
-                "invalid-transition",
-                "Invalid mastery transition",
-                detail,
-                json!({ "from": from, "to": to, "event": event, "allowed_from": allowed_from }),
-            ),
-            E::ReasonRequired { .. } => problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "reason-required",
-                "A written reason is required",
-                detail,
-                Value::Null,
-            ),
-            _ => AppError::internal(e).into_response(),
-        }
-    }
 }
