@@ -103,6 +103,12 @@ pub enum AuditKind {
     CredentialIssued,
     /// A credential was revoked.
     CredentialRevoked,
+    /// A credential was suspended.
+    CredentialSuspended,
+    /// A suspended credential was reinstated.
+    CredentialReinstated,
+    /// An organisation's issuer key was rotated (or its first key made).
+    IssuerKeyRotated,
     /// A learner's personal data was erased (payloads deleted; the chain stays).
     PersonalDataErased,
     /// A review or gating setting changed (moderation share, prerequisite gating).
@@ -112,7 +118,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    const ALL: [AuditKind; 12] = [
+    const ALL: [AuditKind; 15] = [
         AuditKind::RubricPublished,
         AuditKind::EvidenceSubmitted,
         AuditKind::ReviewRecorded,
@@ -122,6 +128,9 @@ impl AuditKind {
         AuditKind::MasteryChanged,
         AuditKind::CredentialIssued,
         AuditKind::CredentialRevoked,
+        AuditKind::CredentialSuspended,
+        AuditKind::CredentialReinstated,
+        AuditKind::IssuerKeyRotated,
         AuditKind::PersonalDataErased,
         AuditKind::SettingChanged,
         AuditKind::PrerequisiteExceptionGranted,
@@ -139,6 +148,9 @@ impl AuditKind {
             AuditKind::MasteryChanged => "mastery_changed",
             AuditKind::CredentialIssued => "credential_issued",
             AuditKind::CredentialRevoked => "credential_revoked",
+            AuditKind::CredentialSuspended => "credential_suspended",
+            AuditKind::CredentialReinstated => "credential_reinstated",
+            AuditKind::IssuerKeyRotated => "issuer_key_rotated",
             AuditKind::PersonalDataErased => "personal_data_erased",
             AuditKind::SettingChanged => "setting_changed",
             AuditKind::PrerequisiteExceptionGranted => "prerequisite_exception_granted",

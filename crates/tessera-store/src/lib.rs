@@ -35,13 +35,16 @@ pub mod audit;
 pub mod auth;
 pub mod case;
 pub mod case_rubrics;
+pub mod credentials;
 pub mod error;
 pub mod evidence;
 pub mod gating;
+pub mod issuer_keys;
 pub mod mastery;
 pub mod registry;
 pub mod reviews;
 pub mod rubrics;
+pub mod status_lists;
 pub mod targets;
 #[cfg(feature = "testing")]
 pub mod testing;

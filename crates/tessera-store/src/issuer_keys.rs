@@ -1,0 +1,320 @@
+//! Issuer keys, issuer settings and credential subject ids, per organisation.
+//!
+//! The store keeps only what the server hands it: the public key and the secret **sealed** under
+//! the master key (the server seals and opens; the store never sees a plain secret). One key per
+//! organisation is `current`; [`Store::add_issuer_key`] makes a new current key and turns the old
+//! one into a `past` key in the same transaction, so the DID document can keep listing it and
+//! credentials it signed keep verifying.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use tessera_review::AuditKind;
+
+use crate::audit::append_audit;
+use crate::mastery::subject;
+use crate::{Store, StoreError, new_id, read, write};
+
+/// A stored issuer key. `Debug` leaves the sealed secret out.
+#[derive(Clone, sqlx::FromRow)]
+pub struct IssuerKey {
+    /// Key id (UUID), recorded by every credential it signs.
+    pub id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// 1, 2, … per organisation: the verification method is `<DID>#key-<seq>`.
+    pub seq: i64,
+    /// The Ed25519 public key, multibase (`z6Mk…`).
+    pub public_key_multibase: String,
+    /// Hex of nonce ‖ ciphertext ‖ tag (the server's `keyring` opens it).
+    pub sealed_secret: String,
+    /// Which master key sealed it.
+    pub master_key_id: String,
+    /// `current` or `past`.
+    pub status: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stopped being the current key.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for IssuerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerKey")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .field("seq", &self.seq)
+            .field("public_key_multibase", &self.public_key_multibase)
+            .field("sealed_secret", &"[redacted]")
+            .field("master_key_id", &self.master_key_id)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+/// A key to add (already sealed by the caller).
+pub struct NewIssuerKey<'a> {
+    /// The organisation.
+    pub org_id: &'a str,
+    /// Public key, multibase.
+    pub public_key_multibase: &'a str,
+    /// Sealed secret (hex).
+    pub sealed_secret: &'a str,
+    /// The master key's id.
+    pub master_key_id: &'a str,
+    /// Who asked for it (audit), if a person did.
+    pub actor: Option<&'a str>,
+}
+
+impl fmt::Debug for NewIssuerKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewIssuerKey")
+            .field("org_id", &self.org_id)
+            .field("public_key_multibase", &self.public_key_multibase)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How an organisation issues.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssuerSettings {
+    /// `web` (did:web under the public URL, the default) or `key` (did:key of the current key).
+    pub did_method: String,
+    /// `approval` (a teacher issues, the default) or `automatic` (the sweep issues every
+    /// mastered, unissued record).
+    pub issuance: String,
+}
+
+impl Default for IssuerSettings {
+    fn default() -> Self {
+        Self {
+            did_method: "web".into(),
+            issuance: "approval".into(),
+        }
+    }
+}
+
+const KEY_COLUMNS: &str = "id, org_id, seq, public_key_multibase, sealed_secret, master_key_id, \
+     status, created_at, retired_at";
+
+impl Store {
+    /// Every key of the organisation, oldest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn issuer_keys(&self, org_id: &str) -> Result<Vec<IssuerKey>, StoreError> {
+        read!(self, |pool| {
+            Ok(sqlx::query_as(crate::sqlf!(
+                "SELECT {KEY_COLUMNS} FROM issuer_keys WHERE org_id = $1 ORDER BY seq"
+            ))
+            .bind(org_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// One key by id.
+    #[tracing::instrument(skip_all)]
+    pub async fn issuer_key(&self, id: &str) -> Result<IssuerKey, StoreError> {
+        read!(self, |pool| {
+            Ok(sqlx::query_as(crate::sqlf!(
+                "SELECT {KEY_COLUMNS} FROM issuer_keys WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// The organisation's current key, if it has one yet.
+    #[tracing::instrument(skip_all)]
+    pub async fn current_issuer_key(&self, org_id: &str) -> Result<Option<IssuerKey>, StoreError> {
+        read!(self, |pool| {
+            Ok(sqlx::query_as(crate::sqlf!(
+                "SELECT {KEY_COLUMNS} FROM issuer_keys WHERE org_id = $1 AND status = 'current'"
+            ))
+            .bind(org_id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    /// Adds a key as the organisation's current one; the previous current key becomes a past
+    /// key. Two racing rotations collide on `(org_id, seq)`: one gets [`StoreError::Conflict`].
+    #[tracing::instrument(skip_all)]
+    pub async fn add_issuer_key(
+        &self,
+        key: &NewIssuerKey<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<IssuerKey, StoreError> {
+        let id = new_id();
+        write!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let (last,): (Option<i64>,) =
+                sqlx::query_as("SELECT MAX(seq) FROM issuer_keys WHERE org_id = $1")
+                    .bind(key.org_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query(
+                "UPDATE issuer_keys SET status = 'past', retired_at = $2 \
+                 WHERE org_id = $1 AND status = 'current'",
+            )
+            .bind(key.org_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let row: IssuerKey = sqlx::query_as(crate::sqlf!(
+                "INSERT INTO issuer_keys (id, org_id, seq, public_key_multibase, sealed_secret, \
+                 master_key_id, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'current', $7) \
+                 RETURNING {KEY_COLUMNS}"
+            ))
+            .bind(&id)
+            .bind(key.org_id)
+            .bind(last.unwrap_or(0) + 1)
+            .bind(key.public_key_multibase)
+            .bind(key.sealed_secret)
+            .bind(key.master_key_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict("the issuer key was rotated at the same time")
+                }
+                other => other,
+            })?;
+            let mut subjects = vec![subject("org", key.org_id), subject("key", &id)];
+            if let Some(actor) = key.actor {
+                subjects.push(subject("user", actor));
+            }
+            let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+            let payload = serde_json::json!({
+                "key": id, "seq": row.seq, "public_key": key.public_key_multibase,
+            })
+            .to_string();
+            append_audit!(tx, AuditKind::IssuerKeyRotated, &subjects, payload, now);
+            tx.commit().await?;
+            Ok(row)
+        })
+    }
+
+    /// The organisation's issuer settings (the defaults if never set).
+    #[tracing::instrument(skip_all)]
+    pub async fn issuer_settings(&self, org_id: &str) -> Result<IssuerSettings, StoreError> {
+        let row: Option<IssuerSettings> = read!(self, |pool| {
+            sqlx::query_as("SELECT did_method, issuance FROM issuer_settings WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.unwrap_or_default())
+    }
+
+    /// Sets the organisation's issuer settings. Values are checked by the database
+    /// (`web`|`key`, `approval`|`automatic`).
+    #[tracing::instrument(skip_all)]
+    pub async fn set_issuer_settings(
+        &self,
+        org_id: &str,
+        settings: &IssuerSettings,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if !matches!(settings.did_method.as_str(), "web" | "key")
+            || !matches!(settings.issuance.as_str(), "approval" | "automatic")
+        {
+            return Err(StoreError::InvalidReference(
+                "did_method must be web or key; issuance approval or automatic",
+            ));
+        }
+        write!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO issuer_settings (org_id, did_method, issuance, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO UPDATE \
+                 SET did_method = $2, issuance = $3, updated_at = $4",
+            )
+            .bind(org_id)
+            .bind(&settings.did_method)
+            .bind(&settings.issuance)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records a learner's own DID (used as the subject of credentials issued from then on).
+    #[tracing::instrument(skip_all)]
+    pub async fn set_learner_did(
+        &self,
+        user_id: &str,
+        did: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        write!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO learner_dids (user_id, did, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET did = $2, created_at = $3",
+            )
+            .bind(user_id)
+            .bind(did)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The subject id for a learner in the organisation's credentials: their own DID if they
+    /// gave one, else their pairwise `urn:uuid:…` (made on first use, then always the same).
+    #[tracing::instrument(skip_all)]
+    pub async fn credential_subject_id(
+        &self,
+        org_id: &str,
+        learner_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let did: Option<(String,)> = read!(self, |pool| {
+            sqlx::query_as("SELECT did FROM learner_dids WHERE user_id = $1")
+                .bind(learner_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        if let Some((did,)) = did {
+            return Ok(did);
+        }
+        let select = "SELECT subject_id FROM credential_subjects \
+                      WHERE org_id = $1 AND learner_id = $2";
+        let existing: Option<(String,)> = read!(self, |pool| {
+            sqlx::query_as(select)
+                .bind(org_id)
+                .bind(learner_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        if let Some((id,)) = existing {
+            return Ok(id);
+        }
+        let fresh = format!("urn:uuid:{}", new_id());
+        write!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO credential_subjects (org_id, learner_id, subject_id, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, learner_id) DO NOTHING",
+            )
+            .bind(org_id)
+            .bind(learner_id)
+            .bind(&fresh)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            // Whoever inserted first, this is the id that stays.
+            let (id,): (String,) = sqlx::query_as(select)
+                .bind(org_id)
+                .bind(learner_id)
+                .fetch_one(pool)
+                .await?;
+            Ok(id)
+        })
+    }
+}
