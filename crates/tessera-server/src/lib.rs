@@ -30,6 +30,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod housekeeping;
 pub mod middleware;
 pub mod pages;
 pub mod rate_limit;
@@ -81,10 +82,13 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    let upkeep = housekeeping::spawn(state.clone());
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    upkeep.abort();
+    served?;
     store.close().await;
     Ok(())
 }

@@ -108,6 +108,20 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the sessions that expired at or before `now`; returns how many. Expired sessions
+    /// are already refused at lookup, so this only keeps the table (and its index) small.
+    #[tracing::instrument(skip_all)]
+    pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = write!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done)
+    }
+
     /// The principal behind a live session, in one query.
     #[tracing::instrument(skip_all)]
     pub async fn principal_by_session(

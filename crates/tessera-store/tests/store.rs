@@ -383,3 +383,48 @@ async fn an_invitation_is_used_exactly_once() {
         .await;
     assert!(matches!(second, Err(StoreError::NotFound)), "{second:?}");
 }
+
+#[tokio::test]
+async fn purging_removes_only_expired_sessions() {
+    let db = TestDb::new().await;
+    let setup_hash = "b".repeat(64);
+    db.store
+        .replace_setup_token(&setup_hash, now(), now() + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let user = db
+        .store
+        .complete_setup(
+            &setup_hash,
+            now(),
+            tessera_store::accounts::NewUser {
+                email: "root@x.org".into(),
+                name: "Root".into(),
+                password_hash: "$argon2id$fake".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let hour = chrono::Duration::hours(1);
+    for (hash, expires) in [
+        ("expired", now() - hour),
+        ("expires-now", now()),
+        ("live", now() + hour),
+    ] {
+        db.store
+            .create_session(hash, &user.id, "csrf", now() - hour * 2, expires)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(db.store.purge_expired_sessions(now()).await.unwrap(), 2);
+    assert!(
+        db.store
+            .principal_by_session("live", now())
+            .await
+            .unwrap()
+            .is_some(),
+        "the live session survives"
+    );
+    assert_eq!(db.store.purge_expired_sessions(now()).await.unwrap(), 0);
+}
