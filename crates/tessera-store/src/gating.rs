@@ -50,10 +50,12 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn gates_prerequisites(&self, framework_id: &str) -> Result<bool, StoreError> {
         let row: Option<(bool,)> = read!(self, |pool| {
-            sqlx::query_as("SELECT gate_prerequisites FROM framework_settings WHERE framework_id = $1")
-                .bind(framework_id)
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_as(
+                "SELECT gate_prerequisites FROM framework_settings WHERE framework_id = $1",
+            )
+            .bind(framework_id)
+            .fetch_optional(pool)
+            .await?
         });
         Ok(row.is_none_or(|(gate,)| gate))
     }

@@ -357,7 +357,9 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             if done.rows_affected() != 1 {
-                                return Err(StoreError::Conflict("this review was already decided"));
+                                return Err(StoreError::Conflict(
+                                    "this review was already decided",
+                                ));
                             }
                             let decision =
                                 ReviewDecision::from_scored(scored, reviewer.clone(), false);
@@ -418,7 +420,9 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                     let Some((Some(first_reviewer), Some(first_json))) = row else {
-                        return Err(StoreError::Conflict("this review is no longer waiting for a second review"));
+                        return Err(StoreError::Conflict(
+                            "this review is no longer waiting for a second review",
+                        ));
                     };
                     if first_reviewer == reviewer_id {
                         return Err(StoreError::Conflict(
@@ -448,7 +452,9 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             if done.rows_affected() != 1 {
-                                return Err(StoreError::Conflict("this review was already decided"));
+                                return Err(StoreError::Conflict(
+                                    "this review was already decided",
+                                ));
                             }
                             // The first review's levels are recorded; both are in the audit log.
                             let decision = ReviewDecision::from_scored(
@@ -520,10 +526,12 @@ impl Store {
         scored: &ScoredReview,
         now: DateTime<Utc>,
     ) -> Result<MasteryState, StoreError> {
-        Ok(match self.score_review(review, reviewer_id, scored, now).await? {
-            ReviewStep::Decided { state, .. } => state,
-            _ => MasteryState::Submitted,
-        })
+        Ok(
+            match self.score_review(review, reviewer_id, scored, now).await? {
+                ReviewStep::Decided { state, .. } => state,
+                _ => MasteryState::Submitted,
+            },
+        )
     }
 
     /// A moderator's decision on a review whose two reviewers disagreed (stage `moderation`):
