@@ -12,11 +12,17 @@
 //! returns the credential's bytes exactly as they were baked, so a signature over them still
 //! verifies. Everything here is pure: no file system, no network.
 
+use std::borrow::Cow;
+
 mod error;
 pub mod png;
 pub mod svg;
 
 pub use error::BakeError;
+
+/// The largest image a verifier should accept (a badge picture, not a poster). The credential
+/// inside still has the verifier's own, smaller limit.
+pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The container a credential came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +69,11 @@ pub fn sniff(bytes: &[u8]) -> Format {
 
 /// The credential inside `bytes`: extracted from a baked PNG or SVG, or `bytes` itself when
 /// they are neither. The format found comes with it.
-pub fn extract(bytes: &[u8]) -> Result<(Format, Vec<u8>), BakeError> {
+pub fn extract(bytes: &[u8]) -> Result<(Format, Cow<'_, [u8]>), BakeError> {
     match sniff(bytes) {
-        Format::Png => Ok((Format::Png, png::extract(bytes)?.to_vec())),
-        Format::Svg => Ok((Format::Svg, svg::extract(bytes)?)),
-        Format::Json => Ok((Format::Json, bytes.to_vec())),
+        Format::Png => Ok((Format::Png, Cow::Borrowed(png::extract(bytes)?))),
+        Format::Svg => Ok((Format::Svg, Cow::Owned(svg::extract(bytes)?))),
+        Format::Json => Ok((Format::Json, Cow::Borrowed(bytes))),
     }
 }
 
