@@ -112,6 +112,12 @@ pub const CONTEXTS: &[(&str, &str, &str)] = &[
         "citizenship-v4rc1.jsonld",
         "5038c7383afd7ab2158f1b997913a8f60978a0abcf96e0b0d08e29f146d2db1e",
     ),
+    // Tessera's own terms (attempts and time to mastery …); see docs/context.md.
+    (
+        "https://w3id.org/tessera/v1",
+        "tessera-v1.jsonld",
+        "02343e5fbb91c1f03470a657a9e5c687317e871555ae97674218fd9c935d8bf0",
+    ),
 ];
 
 /// The exact bytes of each bundled file, in the order of [`CONTEXTS`].
@@ -135,6 +141,7 @@ const TEXTS: &[&str] = &[
     include_str!("../contexts/clr-v2p0-context-2.0.1.json"),
     include_str!("../contexts/clr-v2p0-context-2.0.0.json"),
     include_str!("../contexts/citizenship-v4rc1.jsonld"),
+    include_str!("../contexts/tessera-v1.jsonld"),
 ];
 
 const _: () = assert!(TEXTS.len() == CONTEXTS.len());

@@ -1,0 +1,316 @@
+//! The Open Badges 3.0 `AchievementCredential` for one mastered competency.
+//!
+//! What goes in, and where (<https://www.imsglobal.org/spec/ob/v3p0/#achievementcredential>):
+//! - `issuer`: the organisation's Profile (its DID as `id`, its name, its public URL);
+//! - `credentialSubject` (AchievementSubject): the learner's DID or pairwise `urn:uuid`, the
+//!   Achievement, one `Result` per rubric criterion (the achieved level), and the
+//!   time-variable record: `activityStartDate` (first activity) and `activityEndDate` (mastery)
+//!   are OB's own terms; `attemptsToMastery`, `timeToMastery` and `masteryByOverride` come from
+//!   Tessera's context;
+//! - `achievement`: name, description, criteria, `achievementType: Competency`, `humanCode`, an
+//!   Alignment to the CASE item (`targetType: CFItem`), the rubric's ResultDescriptions (and its
+//!   CASE Alignment when it came from CASE);
+//! - `evidence`: references and SHA-256 digests (`digestSRI`) only, never the learner's content;
+//! - `credentialStatus`: one revocation and one suspension `BitstringStatusListEntry`;
+//! - `relatedResource`: Tessera's context, pinned by `digestSRI`.
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use serde_json::{Map, Value, json};
+use tessera_review::{MasteryRecord, Rubric};
+
+use crate::{Error, context};
+
+/// The OB context version Tessera writes.
+pub const OB_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// The VC 2.0 context.
+pub const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+
+/// The issuing organisation as its Profile shows it.
+#[derive(Debug, Clone)]
+pub struct IssuerProfile {
+    /// The issuer id (did:web or did:key).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its web address.
+    pub url: Option<String>,
+}
+
+/// The registry item (a CASE CFItem) the credential certifies.
+#[derive(Debug, Clone)]
+pub struct CompetencyItem {
+    /// CASE identifier.
+    pub id: String,
+    /// CASE URI.
+    pub uri: String,
+    /// Human coding scheme, e.g. `C.4`.
+    pub code: Option<String>,
+    /// Full statement.
+    pub statement: String,
+    /// Abbreviated statement.
+    pub abbreviated: Option<String>,
+    /// Longer description (CASE notes).
+    pub description: Option<String>,
+    /// The framework's title.
+    pub framework: Option<String>,
+}
+
+/// One piece of evidence, by reference and digest.
+#[derive(Debug, Clone)]
+pub struct EvidenceRef {
+    /// Where it can be fetched (with permission).
+    pub url: String,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256_hex: String,
+    /// Its media type.
+    pub media_type: Option<String>,
+    /// A neutral label (never the learner's file name or text).
+    pub name: String,
+}
+
+/// Everything the credential is built from.
+#[derive(Debug, Clone)]
+pub struct CredentialInput<'a> {
+    /// The credential's UUID (its `id` is `urn:uuid:<this>`).
+    pub id: &'a str,
+    /// The issuer.
+    pub issuer: &'a IssuerProfile,
+    /// The Achievement's id (an https URL under the service).
+    pub achievement_id: &'a str,
+    /// The competency.
+    pub competency: &'a CompetencyItem,
+    /// The rubric version that gave mastery, if a review did.
+    pub rubric: Option<&'a Rubric>,
+    /// Base URL of rubric pages, for ResultDescription ids (`tessera_review::ob`).
+    pub rubric_base: &'a str,
+    /// The learner's record for the competency (must be mastered).
+    pub record: &'a MasteryRecord,
+    /// `credentialSubject.id`.
+    pub subject_id: &'a str,
+    /// `validFrom`.
+    pub valid_from: DateTime<Utc>,
+    /// The `BitstringStatusListEntry` objects (see [`crate::status::entry`]).
+    pub status: Vec<Value>,
+    /// Evidence references.
+    pub evidence: &'a [EvidenceRef],
+}
+
+/// An XSD dateTime in UTC with `Z`, to the second.
+pub fn xsd_date_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An `xsd:duration` (`P1DT2H3M4S`; `PT0S` for zero).
+pub fn xsd_duration(delta: TimeDelta) -> String {
+    let total = delta.num_seconds().max(0);
+    let (days, rest) = (total / 86_400, total % 86_400);
+    let (hours, rest) = (rest / 3_600, rest % 3_600);
+    let (minutes, seconds) = (rest / 60, rest % 60);
+    let mut out = String::from("P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if hours > 0 || minutes > 0 || seconds > 0 || days == 0 {
+        out.push('T');
+        if hours > 0 {
+            out.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 {
+            out.push_str(&format!("{minutes}M"));
+        }
+        if seconds > 0 || (hours == 0 && minutes == 0) {
+            out.push_str(&format!("{seconds}S"));
+        }
+    }
+    out
+}
+
+/// `sha256-<base64>` for a hex SHA-256.
+pub fn sri_from_hex(sha256_hex: &str) -> Result<String, Error> {
+    use base64::Engine as _;
+    let raw = hex::decode(sha256_hex)
+        .map_err(|_| Error::Invalid(format!("{sha256_hex:?} is not a hex digest")))?;
+    Ok(format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    ))
+}
+
+fn achievement(input: &CredentialInput<'_>) -> Value {
+    let c = input.competency;
+    let name = match (&c.code, &c.abbreviated) {
+        (Some(code), Some(short)) => format!("{code} {short}"),
+        (None, Some(short)) => short.clone(),
+        (Some(code), None) => format!("{code} {}", c.statement),
+        (None, None) => c.statement.clone(),
+    };
+    let description = c.description.clone().unwrap_or_else(|| c.statement.clone());
+    let narrative = match input.rubric {
+        Some(r) => format!(
+            "Mastery of \"{}\", shown by evidence a teacher scored against the rubric \"{}\" (version {}) and found to meet its mastery rule.",
+            c.statement,
+            r.title(),
+            r.version()
+        ),
+        None => format!(
+            "Mastery of \"{}\", confirmed by a teacher of the issuing organisation.",
+            c.statement
+        ),
+    };
+    let mut alignment = Map::new();
+    alignment.insert("type".into(), json!(["Alignment"]));
+    alignment.insert("targetName".into(), json!(c.statement));
+    alignment.insert("targetUrl".into(), json!(c.uri));
+    alignment.insert("targetCode".into(), json!(c.id));
+    alignment.insert("targetType".into(), json!("CFItem"));
+    if let Some(fw) = &c.framework {
+        alignment.insert("targetFramework".into(), json!(fw));
+    }
+    let mut alignments = vec![Value::Object(alignment)];
+    let mut a = Map::new();
+    a.insert("id".into(), json!(input.achievement_id));
+    a.insert("type".into(), json!(["Achievement"]));
+    a.insert("achievementType".into(), json!("Competency"));
+    a.insert("name".into(), json!(name));
+    a.insert("description".into(), json!(description));
+    a.insert("criteria".into(), json!({ "narrative": narrative }));
+    if let Some(code) = &c.code {
+        a.insert("humanCode".into(), json!(code));
+    }
+    if let Some(rubric) = input.rubric {
+        if let Some(link) = tessera_review::ob::rubric_alignment(rubric) {
+            alignments.push(link);
+        }
+        a.insert(
+            "resultDescription".into(),
+            tessera_review::ob::result_descriptions(rubric, input.rubric_base),
+        );
+    }
+    a.insert("alignment".into(), Value::Array(alignments));
+    Value::Object(a)
+}
+
+/// One `Result` per criterion of the review that gave mastery.
+fn results(input: &CredentialInput<'_>) -> Vec<Value> {
+    let (Some(rubric), Some(n)) = (input.rubric, input.record.attempts_to_mastery) else {
+        return Vec::new();
+    };
+    let Some(review) = input
+        .record
+        .attempts
+        .iter()
+        .find(|a| a.number == n)
+        .and_then(|a| a.review.as_ref())
+    else {
+        return Vec::new();
+    };
+    review
+        .levels
+        .iter()
+        .map(|l| {
+            json!({
+                "type": ["Result"],
+                "resultDescription":
+                    tessera_review::ob::result_description_id(input.rubric_base, rubric, &l.criterion),
+                "achievedLevel":
+                    tessera_review::ob::level_id(input.rubric_base, rubric, &l.criterion, &l.level),
+            })
+        })
+        .collect()
+}
+
+/// The unsigned credential.
+pub fn build(input: &CredentialInput<'_>) -> Result<Value, Error> {
+    let record = input.record;
+    let mastered_at = record.mastered_at.ok_or(Error::NotMastered)?;
+    let mut subject = Map::new();
+    subject.insert("id".into(), json!(input.subject_id));
+    subject.insert("type".into(), json!(["AchievementSubject"]));
+    if let Some(first) = record.first_activity {
+        subject.insert("activityStartDate".into(), json!(xsd_date_time(first)));
+    }
+    subject.insert("activityEndDate".into(), json!(xsd_date_time(mastered_at)));
+    if let Some(n) = record.attempts_to_mastery {
+        subject.insert("attemptsToMastery".into(), json!(n));
+    }
+    if let Some(d) = record.time_to_mastery {
+        subject.insert("timeToMastery".into(), json!(xsd_duration(d)));
+    }
+    subject.insert("masteryByOverride".into(), json!(record.by_override));
+    subject.insert("achievement".into(), achievement(input));
+    let results = results(input);
+    if !results.is_empty() {
+        subject.insert("result".into(), Value::Array(results));
+    }
+
+    let mut issuer = Map::new();
+    issuer.insert("id".into(), json!(input.issuer.id));
+    issuer.insert("type".into(), json!(["Profile"]));
+    issuer.insert("name".into(), json!(input.issuer.name));
+    if let Some(url) = &input.issuer.url {
+        issuer.insert("url".into(), json!(url));
+    }
+
+    let evidence = input
+        .evidence
+        .iter()
+        .map(|e| {
+            let mut ev = Map::new();
+            ev.insert("id".into(), json!(e.url));
+            ev.insert("type".into(), json!(["Evidence"]));
+            ev.insert("name".into(), json!(e.name));
+            ev.insert("digestSRI".into(), json!(sri_from_hex(&e.sha256_hex)?));
+            if let Some(mt) = &e.media_type {
+                ev.insert("mediaType".into(), json!(mt));
+            }
+            Ok(Value::Object(ev))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+
+    let mut doc = Map::new();
+    doc.insert(
+        "@context".into(),
+        json!([VC_CONTEXT, OB_CONTEXT, context::URL]),
+    );
+    doc.insert("id".into(), json!(format!("urn:uuid:{}", input.id)));
+    doc.insert(
+        "type".into(),
+        json!(["VerifiableCredential", "AchievementCredential"]),
+    );
+    let name = subject["achievement"]["name"].clone();
+    doc.insert("name".into(), name);
+    doc.insert("issuer".into(), Value::Object(issuer));
+    doc.insert("validFrom".into(), json!(xsd_date_time(input.valid_from)));
+    doc.insert("credentialSubject".into(), Value::Object(subject));
+    if !evidence.is_empty() {
+        doc.insert("evidence".into(), Value::Array(evidence));
+    }
+    if !input.status.is_empty() {
+        doc.insert(
+            "credentialStatus".into(),
+            Value::Array(input.status.clone()),
+        );
+    }
+    doc.insert(
+        "relatedResource".into(),
+        json!([context::related_resource()]),
+    );
+    Ok(Value::Object(doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_xsd() {
+        assert_eq!(xsd_duration(TimeDelta::seconds(0)), "PT0S");
+        assert_eq!(xsd_duration(TimeDelta::seconds(59)), "PT59S");
+        assert_eq!(xsd_duration(TimeDelta::seconds(3_600)), "PT1H");
+        assert_eq!(xsd_duration(TimeDelta::days(3)), "P3D");
+        assert_eq!(
+            xsd_duration(TimeDelta::seconds(86_400 + 7_200 + 180 + 4)),
+            "P1DT2H3M4S"
+        );
+    }
+}
