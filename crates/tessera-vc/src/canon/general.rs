@@ -13,7 +13,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use json_ld::expansion::{Action, Policy};
 use json_ld::rdf_types::{self, LiteralType};
 use json_ld::syntax::{TryFromJson as _, context::Context as SyntaxContext};
-use json_ld::{Expand as _, Id, Process as _, RdfQuads as _, ValidId};
+use json_ld::{Expand as _, Id, IriBuf, Process as _, RdfQuads as _, ValidId};
 use serde_json::Value;
 
 use super::CanonError;
@@ -106,6 +106,15 @@ fn context_error(e: json_ld::context_processing::Error) -> CanonError {
         E::ContextLoadingFailed(load) => CanonError::UnknownContext {
             url: load.target.to_string(),
         },
+        // The crate's message ("Protected term redefinition") names neither the rule nor what to
+        // do; say both, since a mix of incompatible contexts is the usual cause.
+        E::ProtectedTermRedefinition => CanonError::InvalidJsonLd {
+            path: Some("$.@context".into()),
+            reason: "invalid context: a context redefines a protected term differently from an \
+                     earlier one (are two incompatible contexts, such as VC 1.1 and VC 2.0, listed \
+                     together?)"
+                .into(),
+        },
         other => CanonError::InvalidJsonLd {
             path: Some("$.@context".into()),
             reason: format!("invalid context: {other}"),
@@ -114,14 +123,122 @@ fn context_error(e: json_ld::context_processing::Error) -> CanonError {
 }
 
 fn process_context(ctx: &Value) -> Result<ActiveContext, CanonError> {
-    let json = to_syntax(ctx);
+    if let Some(urls) = bundled_urls(ctx) {
+        return process_bundled(&urls);
+    }
+    process_local(ctx, &ActiveContext::default(), None)
+}
+
+/// Context Processing of `local` over `active` (JSON-LD 1.1 API §4.1, default options).
+fn process_local(
+    local: &Value,
+    active: &ActiveContext,
+    base: Option<IriBuf>,
+) -> Result<ActiveContext, CanonError> {
+    let json = to_syntax(local);
     let syntax = SyntaxContext::try_from_json(json).map_err(|e| CanonError::InvalidJsonLd {
         path: Some("$.@context".into()),
         reason: format!("invalid context: {e}"),
     })?;
-    let processed =
-        block_on(syntax.process(&mut (), contexts::loader(), None))?.map_err(context_error)?;
+    let processed = block_on(syntax.process_with(
+        &mut (),
+        active,
+        contexts::loader(),
+        base,
+        json_ld::context_processing::Options::default(),
+    ))?
+    .map_err(context_error)?;
     Ok(processed.into_processed())
+}
+
+/// The URLs of a top-level `@context` made only of bundled URLs, else `None`.
+fn bundled_urls(ctx: &Value) -> Option<Vec<&str>> {
+    match ctx {
+        Value::String(s) if contexts::bundled(s).is_some() => Some(vec![s.as_str()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().filter(|s| contexts::bundled(s).is_some()))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Context Processing of a list of bundled contexts, one after the other as JSON-LD 1.1 does it,
+/// with one correction to the `json-ld` crate: JSON-LD 1.1 lets a context redefine a protected
+/// term with the same definition ("other than the value of protected", Create Term Definition
+/// step 27), and the crate also compares the URL of the context document each definition with a
+/// scoped context came from. VC 2.0 with Data Integrity v2 or Bitstring Status List v1 repeat
+/// `DataIntegrityProof`, `BitstringStatusListEntry`… that way, and jsonld.js accepts them. Such a
+/// repetition is left out of the later context before it is processed, which is exactly what
+/// keeping the earlier, identical definition means. Any other redefinition is still refused.
+fn process_bundled(urls: &[&str]) -> Result<ActiveContext, CanonError> {
+    let mut active = ActiveContext::default();
+    for url in urls {
+        let redundant = identical_redefinitions(&active, url)?;
+        active = if redundant.is_empty() {
+            process_local(&Value::String((*url).to_owned()), &active, None)?
+        } else {
+            let mut local =
+                bundled_local_context(url).ok_or_else(|| CanonError::InvalidJsonLd {
+                    path: Some("$.@context".into()),
+                    reason: format!("the bundled context {url} has no @context object"),
+                })?;
+            for term in &redundant {
+                local.remove(term);
+            }
+            let base = IriBuf::new((*url).to_owned()).map_err(|_| CanonError::UnknownContext {
+                url: (*url).to_owned(),
+            })?;
+            // The same processing the remote context gets: its own URL as base, no override.
+            process_local(&Value::Object(local), &active, Some(base))?
+        };
+    }
+    Ok(active)
+}
+
+/// The `@context` object of a bundled context document.
+fn bundled_local_context(url: &str) -> Option<serde_json::Map<String, Value>> {
+    let text = contexts::bundled(url)?;
+    match serde_json::from_str::<Value>(text).ok()? {
+        Value::Object(mut doc) => match doc.remove("@context")? {
+            Value::Object(local) => Some(local),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The terms `url` defines that are protected in `active` with a definition identical to the
+/// one `url` gives them, except for the URL of the document they came from.
+fn identical_redefinitions(active: &ActiveContext, url: &str) -> Result<Vec<String>, CanonError> {
+    if !active.has_protected_items() {
+        return Ok(Vec::new());
+    }
+    let Some(local) = bundled_local_context(url) else {
+        return Ok(Vec::new());
+    };
+    let alone = active_context(&Value::String(url.to_owned()))?;
+    let mut out = Vec::new();
+    for term in local.keys().filter(|k| !k.starts_with('@')) {
+        let (Some(previous), Some(again)) = (
+            active.get_normal(term.as_str()),
+            alone.get_normal(term.as_str()),
+        ) else {
+            continue;
+        };
+        if !previous.protected || previous.context.is_none() || previous.base_url == again.base_url
+        {
+            // Nothing for the crate to get wrong: it compares these correctly itself.
+            continue;
+        }
+        let mut same = again.clone();
+        same.protected = previous.protected;
+        same.base_url = previous.base_url.clone();
+        if same == *previous {
+            out.push(term.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The processed active context for a top-level `@context` value, cached when cacheable.

@@ -30,8 +30,9 @@ pub(crate) struct TermDef {
     /// The scoped context (`@context` of the definition), a bundled JSON value.
     pub context: Option<&'static Value>,
     /// URL of the context document the definition appears in, recorded (as the `json-ld` crate
-    /// does) only for definitions with a scoped context: two such definitions from different
-    /// documents are different for the protected-term check, even with equal content.
+    /// does) only for definitions with a scoped context. It would resolve relative context
+    /// references in the scoped context; this expander only follows bundled absolute URLs, so it
+    /// never changes a meaning, and the protected-term check ignores it.
     pub base: Option<&'static str>,
     /// The definition uses a feature the compiled expander does not implement.
     pub unsupported: Option<&'static str>,
@@ -469,8 +470,13 @@ fn define(
         && prev.protected
         && !state.override_protected
     {
+        // JSON-LD 1.1 (Create Term Definition, step 27): a protected term may be redefined with
+        // the same definition, "other than the value of protected". The VC 2.0 context and the
+        // Data Integrity / status list contexts repeat such definitions (with scoped contexts),
+        // so the document URL they come from does not make them different either.
         let same = TermDef {
             protected: prev.protected,
+            base: prev.base,
             ..def.clone()
         } == *prev;
         if !same {
