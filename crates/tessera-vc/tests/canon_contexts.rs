@@ -94,6 +94,10 @@ const PINNED: &[(&str, &str)] = &[
         "citizenship-v4rc1.jsonld",
         "5038c7383afd7ab2158f1b997913a8f60978a0abcf96e0b0d08e29f146d2db1e",
     ),
+    (
+        "tessera-v1.jsonld",
+        "02343e5fbb91c1f03470a657a9e5c687317e871555ae97674218fd9c935d8bf0",
+    ),
 ];
 
 #[test]
@@ -150,13 +154,19 @@ fn listing_agrees_with_index_json() {
             .expect("indexed URL bundled");
         assert_eq!(f, file, "{url}");
     }
-    // The only context beyond index.json is the one the W3C `employ` vector needs.
+    // Beyond index.json: the context the W3C `employ` vector needs, and Tessera's own.
     let extra: Vec<&str> = CONTEXTS
         .iter()
         .map(|(u, _, _)| *u)
         .filter(|u| !index.contains_key(*u))
         .collect();
-    assert_eq!(extra, ["https://w3id.org/citizenship/v4rc1"]);
+    assert_eq!(
+        extra,
+        [
+            "https://w3id.org/citizenship/v4rc1",
+            "https://w3id.org/tessera/v1"
+        ]
+    );
 }
 
 #[test]
