@@ -56,6 +56,8 @@ impl fmt::Debug for IssuerKey {
 
 /// A key to add (already sealed by the caller).
 pub struct NewIssuerKey<'a> {
+    /// Its id, chosen by the caller because the sealing binds it (associated data).
+    pub id: &'a str,
     /// The organisation.
     pub org_id: &'a str,
     /// Public key, multibase.
@@ -66,11 +68,16 @@ pub struct NewIssuerKey<'a> {
     pub master_key_id: &'a str,
     /// Who asked for it (audit), if a person did.
     pub actor: Option<&'a str>,
+    /// `true`: the current key (if any) becomes a past key. `false`: only a first key is added;
+    /// if the organisation already has a current key this is [`StoreError::Conflict`] (two
+    /// requests racing to make the first key: one wins, the other reads the winner's).
+    pub rotate: bool,
 }
 
 impl fmt::Debug for NewIssuerKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewIssuerKey")
+            .field("id", &self.id)
             .field("org_id", &self.org_id)
             .field("public_key_multibase", &self.public_key_multibase)
             .finish_non_exhaustive()
@@ -148,7 +155,7 @@ impl Store {
         key: &NewIssuerKey<'_>,
         now: DateTime<Utc>,
     ) -> Result<IssuerKey, StoreError> {
-        let id = new_id();
+        let id = key.id;
         write!(self, |pool| {
             let mut tx = pool.begin().await?;
             let (last,): (Option<i64>,) =
@@ -156,20 +163,22 @@ impl Store {
                     .bind(key.org_id)
                     .fetch_one(&mut *tx)
                     .await?;
-            sqlx::query(
-                "UPDATE issuer_keys SET status = 'past', retired_at = $2 \
-                 WHERE org_id = $1 AND status = 'current'",
-            )
-            .bind(key.org_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            if key.rotate {
+                sqlx::query(
+                    "UPDATE issuer_keys SET status = 'past', retired_at = $2 \
+                     WHERE org_id = $1 AND status = 'current'",
+                )
+                .bind(key.org_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             let row: IssuerKey = sqlx::query_as(crate::sqlf!(
                 "INSERT INTO issuer_keys (id, org_id, seq, public_key_multibase, sealed_secret, \
                  master_key_id, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'current', $7) \
                  RETURNING {KEY_COLUMNS}"
             ))
-            .bind(&id)
+            .bind(id)
             .bind(key.org_id)
             .bind(last.unwrap_or(0) + 1)
             .bind(key.public_key_multibase)
@@ -185,7 +194,7 @@ impl Store {
                 }
                 other => other,
             })?;
-            let mut subjects = vec![subject("org", key.org_id), subject("key", &id)];
+            let mut subjects = vec![subject("org", key.org_id), subject("key", id)];
             if let Some(actor) = key.actor {
                 subjects.push(subject("user", actor));
             }

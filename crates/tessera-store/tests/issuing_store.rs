@@ -90,11 +90,13 @@ async fn world() -> World {
 
 fn key<'a>(org: &'a str, public: &'a str) -> NewIssuerKey<'a> {
     NewIssuerKey {
+        id: public,
         org_id: org,
         public_key_multibase: public,
         sealed_secret: "00ff",
         master_key_id: "mk",
         actor: None,
+        rotate: true,
     }
 }
 
@@ -123,6 +125,13 @@ async fn rotation_keeps_one_current_key_and_the_old_ones_as_past() {
         store.current_issuer_key(&w.org).await.unwrap().unwrap().id,
         second.id
     );
+    // Adding a "first" key when there is a current one is refused (racing first uses).
+    let mut again = key(&w.org, "z6MkC");
+    again.rotate = false;
+    assert!(matches!(
+        store.add_issuer_key(&again, now()).await,
+        Err(tessera_store::StoreError::Conflict(_))
+    ));
     // The sealed secret never shows in Debug output.
     assert!(!format!("{second:?}").contains("00ff"));
     assert_eq!(
