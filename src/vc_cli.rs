@@ -120,7 +120,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Files or directories to verify (directories are walked for *.json and *.jsonld); `-` reads
-    /// one credential from standard input.
+    /// one credential from standard input. A baked badge (PNG or SVG) is verified through the
+    /// credential inside it.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
@@ -323,25 +324,42 @@ fn verify_options(args: &VerifyArgs) -> Result<VerifyOptions, String> {
 type Outcome = Result<VerificationReport, String>;
 
 fn verify_file(path: &Path, options: &VerifyOptions) -> Outcome {
+    // A baked image may be larger than a credential; the credential inside still gets
+    // `max_bytes`.
+    let limit = options.max_bytes.max(tessera_bake::MAX_IMAGE_BYTES);
     if path == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin()
-            .take(options.max_bytes as u64 + 1)
+            .take(limit as u64 + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
-        return tessera_vc::verify_bytes(&bytes, options).map_err(|e| e.to_string());
+        if bytes.len() > limit {
+            return Err(tessera_vc::Error::TooLarge {
+                size: bytes.len(),
+                limit,
+            }
+            .to_string());
+        }
+        return verify_contents(&bytes, options);
     }
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     // Refuse before reading: a multi-gigabyte file must not be read into memory.
-    if meta.len() > options.max_bytes as u64 {
+    if meta.len() > limit as u64 {
         return Err(tessera_vc::Error::TooLarge {
             size: usize::try_from(meta.len()).unwrap_or(usize::MAX),
-            limit: options.max_bytes,
+            limit,
         }
         .to_string());
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    tessera_vc::verify_bytes(&bytes, options).map_err(|e| e.to_string())
+    verify_contents(&bytes, options)
+}
+
+/// A credential as JSON, or baked into a PNG or SVG (the credential inside is verified, the
+/// same way as JSON). `POST /api/v1/verify` reads uploads the same way.
+fn verify_contents(bytes: &[u8], options: &VerifyOptions) -> Outcome {
+    let (_, credential) = tessera_bake::extract(bytes).map_err(|e| e.to_string())?;
+    tessera_vc::verify_bytes(&credential, options).map_err(|e| e.to_string())
 }
 
 fn verify(args: VerifyArgs) -> ExitCode {
