@@ -48,6 +48,7 @@ pub mod status_lists;
 pub mod targets;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod views;
 
 pub use error::{ResultExt, StoreError};
 

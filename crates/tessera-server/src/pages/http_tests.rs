@@ -840,3 +840,956 @@ async fn big_trees_show_two_levels_and_open_parts_on_their_own_page() {
         StatusCode::NOT_FOUND
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The review flow and the page authorization matrix.
+
+/// A rubric for the fixture's competency `R.1`: mastered when both criteria are "secure".
+/// No borderline band, so a single review decides (moderation has its own tests).
+const READING_RUBRIC: &str = r#"
+id = "reading-aloud"
+version = "1.0.0"
+title = "Reading Aloud"
+competencies = ["R.1"]
+
+[mastery]
+combine = "all"
+every_criterion_at_least = "secure"
+
+[mastery.borderline]
+within_levels = 0
+
+[[criteria]]
+id = "fluency"
+name = "Fluency"
+description = "Reads at a steady pace without long pauses."
+
+[[criteria.levels]]
+id = "emerging"
+name = "Emerging"
+points = 1
+description = "Word by word, with long pauses."
+
+[[criteria.levels]]
+id = "secure"
+name = "Secure"
+points = 2
+description = "Steady pace; pauses only at punctuation."
+
+[[criteria]]
+id = "expression"
+name = "Expression"
+
+[[criteria.levels]]
+id = "emerging"
+name = "Emerging"
+points = 1
+
+[[criteria.levels]]
+id = "secure"
+name = "Secure"
+points = 2
+"#;
+
+/// One part of a multipart form.
+enum Part<'a> {
+    Field(&'a str, &'a str),
+    File {
+        name: &'a str,
+        filename: &'a str,
+        media_type: &'a str,
+        bytes: &'a [u8],
+    },
+}
+
+/// A tiny valid PDF header (the evidence checks sniff the content).
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+impl Fixture {
+    async fn publish_reading_rubric(&self) {
+        let org = self.state.store.org_by_slug(&self.slug).await.unwrap();
+        let rubric =
+            tessera_review::Rubric::from_toml_str(READING_RUBRIC, "reading-aloud.toml").unwrap();
+        self.state
+            .store
+            .publish_rubric(Some(&org.id), &rubric, self.state.clock.now())
+            .await
+            .expect("publish the rubric");
+    }
+
+    async fn user_id(&self, email: &str) -> String {
+        self.state
+            .store
+            .credentials_by_email(email)
+            .await
+            .unwrap()
+            .expect("a user")
+            .id
+    }
+
+    async fn post_parts(&self, path: &str, cookie: Option<&str>, parts: &[Part<'_>]) -> Reply {
+        let boundary = "tesseraPartBoundary";
+        let mut body = Vec::new();
+        for p in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match p {
+                Part::Field(name, value) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                        .as_bytes(),
+                ),
+                Part::File {
+                    name,
+                    filename,
+                    media_type,
+                    bytes,
+                } => {
+                    body.extend_from_slice(
+                        format!(
+                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                             Content-Type: {media_type}\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                    body.extend_from_slice(bytes);
+                    body.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut b = Request::builder().method(Method::POST).uri(path).header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(body)).expect("request")).await
+    }
+
+    fn competency_page(&self, learner: &str) -> String {
+        format!(
+            "/orgs/{}/learners/{learner}/competencies/{}",
+            self.slug, self.competency
+        )
+    }
+
+    /// The newest pending review of the organisation.
+    async fn pending_review(&self) -> tessera_store::reviews::Review {
+        let org = self.state.store.org_by_slug(&self.slug).await.unwrap();
+        self.state
+            .store
+            .review_queue(&org.id, &Default::default(), 10, 0)
+            .await
+            .unwrap()
+            .pop()
+            .expect("a pending review")
+    }
+}
+
+/// `level:<criterion>` and `comment:<criterion>` fields of the scoring form, url-encoded.
+fn score_form(csrf: &str, levels: &[(&str, &str, &str)]) -> String {
+    let mut form = format!("csrf_token={csrf}");
+    for (criterion, level, comment) in levels {
+        form.push_str(&format!(
+            "&level%3A{criterion}={level}&comment%3A{criterion}={}",
+            super::encode_component(comment)
+        ));
+    }
+    form
+}
+
+#[tokio::test]
+async fn a_learner_submits_gets_feedback_resubmits_and_masters() {
+    let f = Fixture::new(&[("TESSERA_EVIDENCE_MAX_BYTES", "4096")]).await;
+    f.publish_reading_rubric().await;
+    let learner = f
+        .member("learner@example.org", &f.slug, Role::Learner)
+        .await;
+    let reviewer = f
+        .member("reviewer@example.org", &f.slug, Role::Reviewer)
+        .await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let learner_id = f.user_id("learner@example.org").await;
+    let page = f.competency_page(&learner_id);
+    let submit = format!("{page}/evidence");
+
+    // "My competencies" lists the assessed competency, not started.
+    let r = f
+        .get(&format!("/orgs/{}/my-competencies", f.slug), Some(&learner))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mine = f.get(location(&r), Some(&learner)).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.body.contains("<h1>My competencies</h1>"));
+    assert!(mine.body.contains("Reads aloud") && mine.body.contains("Not started"));
+
+    // Bad input is explained on the page and nothing is stored.
+    let csrf = learner.csrf.as_str();
+    let cases: [(Vec<Part>, u16, &str); 4] = [
+        (
+            vec![
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+            ],
+            422,
+            "Add your evidence: some text, a link or a file.",
+        ),
+        (
+            vec![
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("links", "not a link"),
+            ],
+            422,
+            "is not a web address",
+        ),
+        (
+            vec![
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::File {
+                    name: "file",
+                    filename: "tool.exe",
+                    media_type: "application/x-msdownload",
+                    bytes: b"MZ",
+                },
+            ],
+            415,
+            "tool.exe: this kind of file (application/x-msdownload) cannot be submitted",
+        ),
+        (
+            vec![
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::File {
+                    name: "file",
+                    filename: "big.txt",
+                    media_type: "text/plain",
+                    bytes: &[b'a'; 5000],
+                },
+            ],
+            413,
+            "A file is too large: each file may be at most 1 MiB.",
+        ),
+    ];
+    for (parts, status, message) in &cases {
+        let r = f.post_parts(&submit, Some(&learner.cookie), parts).await;
+        assert_eq!(r.status.as_u16(), *status, "{message}: {}", r.body);
+        assert!(r.body.contains(message), "{message}: {}", r.body);
+        assert!(r.body.contains("Nothing was submitted."));
+    }
+    // A PDF whose content is not a PDF is refused too.
+    let r = f
+        .post_parts(
+            &submit,
+            Some(&learner.cookie),
+            &[
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::File {
+                    name: "file",
+                    filename: "fake.pdf",
+                    media_type: "application/pdf",
+                    bytes: b"hello",
+                },
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        r.body
+            .contains("fake.pdf does not look like a application/pdf file")
+    );
+    let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
+    assert!(
+        f.state
+            .store
+            .submissions(&org.id, &learner_id, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A real submission: text, a link and a PDF.
+    let r = f
+        .post_parts(
+            &submit,
+            Some(&learner.cookie),
+            &[
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("text", "I read chapter one aloud."),
+                Part::Field("links", "https://example.org/recording\n"),
+                Part::File {
+                    name: "file",
+                    filename: "notes.pdf",
+                    media_type: "application/pdf",
+                    bytes: PDF,
+                },
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let view = f.get(location(&r), Some(&learner)).await.body;
+    assert!(view.contains("Your evidence was submitted"));
+    assert!(view.contains("Submitted, awaiting review"));
+    assert!(view.contains("https://example.org/recording") && view.contains("notes.pdf"));
+    // A second submission while the first waits is refused in words.
+    let r = f
+        .post_parts(
+            &submit,
+            Some(&learner.cookie),
+            &[
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("text", "Again"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("still waiting for review"), "{}", r.body);
+
+    // The reviewer finds it in the queue and sees the evidence, the file downloadable.
+    let queue = f
+        .get(&format!("/orgs/{}/reviews", f.slug), Some(&reviewer))
+        .await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("learner@example.org") && queue.body.contains("R.1 Reads aloud"));
+    let review = f.pending_review().await;
+    let score = format!("/orgs/{}/reviews/{}", f.slug, review.id);
+    let form = f.get(&score, Some(&reviewer)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("I read chapter one aloud."));
+    assert!(
+        form.body
+            .contains("name=\"level:fluency\" value=\"secure\"")
+    );
+    assert!(
+        form.body
+            .contains("Mastered with every criterion at “Secure” or above")
+    );
+    let file = format!(
+        "/orgs/{}/submissions/{}/files/0",
+        f.slug, review.submission_id
+    );
+    let download = f.get(&file, Some(&reviewer)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(
+        download.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(download.body.as_bytes(), PDF);
+
+    // A missing level is explained; nothing is recorded.
+    let r = f
+        .post_form(
+            &score,
+            Some(&reviewer),
+            &score_form(&reviewer.csrf, &[("fluency", "secure", "")]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("Choose a level for every criterion: Expression still needs one.")
+    );
+    assert!(f.state.store.review(&review.id).await.unwrap().is_pending());
+    // A level that is not in the rubric is refused.
+    let r = f
+        .post_form(
+            &score,
+            Some(&reviewer),
+            &score_form(
+                &reviewer.csrf,
+                &[("fluency", "superb", ""), ("expression", "secure", "")],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("These scores do not fit the rubric"));
+
+    // Scored "not yet" with feedback.
+    let r = f
+        .post_form(
+            &score,
+            Some(&reviewer),
+            &score_form(
+                &reviewer.csrf,
+                &[
+                    ("fluency", "emerging", "Slow down at commas & breathe."),
+                    ("expression", "secure", "Lovely voices."),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        location(&r),
+        format!("/orgs/{}/reviews?done=not_yet", f.slug)
+    );
+    // Scoring again is refused: one outcome only.
+    let again = f
+        .post_form(
+            &score,
+            Some(&teacher),
+            &score_form(
+                &teacher.csrf,
+                &[("fluency", "secure", ""), ("expression", "secure", "")],
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // The learner sees "not yet" (never "fail") with the feedback, and resubmits.
+    let view = f.get(&page, Some(&learner)).await.body;
+    assert!(view.contains("Not yet") && !view.to_lowercase().contains("fail"));
+    assert!(view.contains("Slow down at commas &#38; breathe."));
+    assert!(view.contains("reviewer@example.org"));
+    let r = f
+        .post_parts(
+            &submit,
+            Some(&learner.cookie),
+            &[
+                Part::Field("csrf_token", csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("text", "Second reading, slower."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let review = f.pending_review().await;
+    let r = f
+        .post_form(
+            &format!("/orgs/{}/reviews/{}", f.slug, review.id),
+            Some(&reviewer),
+            &score_form(
+                &reviewer.csrf,
+                &[("fluency", "secure", ""), ("expression", "secure", "")],
+            ),
+        )
+        .await;
+    assert_eq!(
+        location(&r),
+        format!("/orgs/{}/reviews?done=mastered", f.slug)
+    );
+    let view = f.get(&page, Some(&learner)).await.body;
+    assert!(
+        view.contains("Mastered on 2026-11-23 (attempt 2)."),
+        "{view}"
+    );
+    assert!(view.contains("Attempt 2") && view.contains("Attempt 1"));
+    let mine = f
+        .get(
+            &format!("/orgs/{}/learners/{learner_id}", f.slug),
+            Some(&learner),
+        )
+        .await
+        .body;
+    assert!(mine.contains("1 of 1 competency mastered."));
+
+    // The teacher withdraws it: a reason is required, and the override shows as such.
+    let ov = format!("{page}/override");
+    let r = f
+        .post_form(
+            &ov,
+            Some(&teacher),
+            &format!("csrf_token={}&to=withdrawn&reason=+", teacher.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Write the reason for the override"));
+    let r = f
+        .post_form(
+            &ov,
+            Some(&teacher),
+            &format!(
+                "csrf_token={}&to=mastered&reason=Already+mastered",
+                teacher.csrf
+            ),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "mastered → mastered is no transition"
+    );
+    assert!(r.body.contains("does not fit the record"));
+    let r = f
+        .post_form(
+            &ov,
+            Some(&teacher),
+            &format!(
+                "csrf_token={}&to=withdrawn&reason=Recording+was+of+another+pupil",
+                teacher.csrf
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let view = f.get(&page, Some(&learner)).await.body;
+    assert!(view.contains("id=\"override-mark\""), "{view}");
+    assert!(view.contains("Recording was of another pupil"));
+    assert!(view.contains("teacher@example.org"));
+    let record = f
+        .get(
+            &format!("/orgs/{}/learners/{learner_id}", f.slug),
+            Some(&teacher),
+        )
+        .await
+        .body;
+    assert!(record.contains("Not yet") && record.contains(">override<"));
+}
+
+/// What a role may do on a page route: `A` allowed, `D` denied (403 or 404), `L` sent to log
+/// in. Columns: anonymous, learner (whose record `{user}` is), another learner of the same
+/// organisation, reviewer, teacher, admin, admin of another organisation, platform admin. Every route of [`super::page_routes`] must have exactly one row.
+const PAGE_MATRIX: &[(&str, &str, &str)] = &[
+    ("GET", "/", "LAAAAAAA"),
+    ("GET", "/login", "AAAAAAAA"),
+    ("POST", "/login", "AAAAAAAA"),
+    ("POST", "/logout", "LAAAAAAA"),
+    ("GET", "/setup", "AAAAAAAA"),
+    ("POST", "/setup", "AAAAAAAA"),
+    ("GET", "/invitations/accept", "AAAAAAAA"),
+    ("POST", "/invitations/accept", "AAAAAAAA"),
+    ("POST", "/orgs", "LDDDDDDA"),
+    ("GET", "/orgs/{slug}", "LAAAAADA"),
+    ("POST", "/orgs/{slug}/invitations", "LDDDDADA"),
+    ("POST", "/orgs/{slug}/members/{member}/role", "LDDDDADA"),
+    ("GET", "/orgs/{slug}/frameworks", "LAAAAADA"),
+    ("POST", "/orgs/{slug}/frameworks", "LDDDAADA"),
+    ("GET", "/orgs/{slug}/import", "LDDDAADA"),
+    ("POST", "/orgs/{slug}/import", "LDDDAADA"),
+    ("GET", "/frameworks/{framework}", "LAAAAADA"),
+    (
+        "GET",
+        "/frameworks/{framework}/competencies/new",
+        "LDDDAADA",
+    ),
+    (
+        "POST",
+        "/frameworks/{framework}/competencies/new",
+        "LDDDAADA",
+    ),
+    ("GET", "/competencies/{competency}/edit", "LDDDAADA"),
+    ("POST", "/competencies/{competency}/edit", "LDDDAADA"),
+    ("POST", "/competencies/{competency}/status", "LDDDAADA"),
+    ("GET", "/orgs/{slug}/my-competencies", "LAAAAADA"),
+    ("GET", "/orgs/{slug}/learners", "LDDAAADA"),
+    ("GET", "/orgs/{slug}/learners/{user}", "LADAAADA"),
+    (
+        "GET",
+        "/orgs/{slug}/learners/{user}/competencies/{competency}",
+        "LADAAADA",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/learners/{user}/competencies/{competency}/evidence",
+        "LADDDDDD",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/learners/{user}/competencies/{competency}/override",
+        "LDDDADDA",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/learners/{user}/competencies/{competency}/exception",
+        "LDDDADDA",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/learners/{user}/competencies/{competency}/target",
+        "LADDADDA",
+    ),
+    (
+        "GET",
+        "/orgs/{slug}/submissions/{submission}/files/{file}",
+        "LADAAADA",
+    ),
+    ("GET", "/orgs/{slug}/reviews", "LDDAAADA"),
+    ("GET", "/orgs/{slug}/reviews/{review}", "LDDAAADA"),
+    ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDA"),
+    ("GET", "/orgs/{slug}/agreement", "LDDDAADA"),
+    ("POST", "/orgs/{slug}/review-settings", "LDDDDADA"),
+];
+
+/// Routes whose forms are used before login: they carry the double-submit form token.
+const PRE_LOGIN: [&str; 3] = ["/login", "/setup", "/invitations/accept"];
+/// Multipart forms.
+const UPLOADS: [&str; 2] = [
+    "/orgs/{slug}/import",
+    "/orgs/{slug}/learners/{user}/competencies/{competency}/evidence",
+];
+
+#[test]
+fn every_page_route_has_a_row_in_the_matrix() {
+    let routes: Vec<(String, &str)> = super::page_routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
+    let missing: Vec<String> = routes
+        .iter()
+        .filter(|(m, p)| !PAGE_MATRIX.iter().any(|(rm, rp, _)| rm == m && rp == p))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "page routes without a row in PAGE_MATRIX: {missing:?}"
+    );
+    let stale: Vec<String> = PAGE_MATRIX
+        .iter()
+        .filter(|(m, p, _)| !routes.iter().any(|(rm, rp)| rm == m && rp == p))
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    assert!(stale.is_empty(), "matrix rows for no route: {stale:?}");
+    for (m, p, expect) in PAGE_MATRIX {
+        assert!(
+            expect.len() == 8 && expect.chars().all(|c| matches!(c, 'A' | 'D' | 'L')),
+            "{m} {p}: {expect}"
+        );
+    }
+}
+
+/// How a response answered the question "may this caller do this?".
+fn verdict(r: &Reply) -> char {
+    let status = r.status.as_u16();
+    if status == 303 && location(r).starts_with("/login?next=") {
+        'L'
+    } else if status == 404 || (status == 403 && !r.body.contains("The form has expired")) {
+        'D'
+    } else if status == 403 {
+        // A CSRF refusal would hide the authorization decision: the test must send valid ones.
+        '?'
+    } else {
+        'A'
+    }
+}
+
+#[tokio::test]
+async fn page_authorization_matrix_every_route_and_role() {
+    let f = Fixture::new(&[]).await;
+    f.publish_reading_rubric().await;
+    let learner = f
+        .member("learner@example.org", &f.slug, Role::Learner)
+        .await;
+    let classmate = f
+        .member("classmate@example.org", &f.slug, Role::Learner)
+        .await;
+    let reviewer = f
+        .member("reviewer@example.org", &f.slug, Role::Reviewer)
+        .await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let admin = f.member("admin@example.org", &f.slug, Role::Admin).await;
+    let other = f.member("other@example.org", "school-b", Role::Admin).await;
+    let root = f.login("root@example.org").await;
+    let learner_id = f.user_id("learner@example.org").await;
+    let teacher_id = f.user_id("teacher@example.org").await;
+    // The learner has a pending submission with a file.
+    let r = f
+        .post_parts(
+            &format!("{}/evidence", f.competency_page(&learner_id)),
+            Some(&learner.cookie),
+            &[
+                Part::Field("csrf_token", &learner.csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::File {
+                    name: "file",
+                    filename: "notes.pdf",
+                    media_type: "application/pdf",
+                    bytes: PDF,
+                },
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let review = f.pending_review().await;
+    let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
+    let record_before = f
+        .state
+        .store
+        .learner_record(&org.id, &learner_id)
+        .await
+        .unwrap();
+    let params: [(&str, &str); 8] = [
+        ("{slug}", &f.slug),
+        ("{member}", &teacher_id),
+        ("{framework}", &f.framework),
+        ("{competency}", &f.competency),
+        ("{user}", &learner_id),
+        ("{submission}", &review.submission_id),
+        ("{file}", "0"),
+        ("{review}", &review.id),
+    ];
+    let form_token = "f".repeat(64);
+    let who: [Option<&Session>; 8] = [
+        None,
+        Some(&learner),
+        Some(&classmate),
+        Some(&reviewer),
+        Some(&teacher),
+        Some(&admin),
+        Some(&other),
+        Some(&root),
+    ];
+    let names = [
+        "anonymous",
+        "learner",
+        "another learner",
+        "reviewer",
+        "teacher",
+        "admin",
+        "admin of another organisation",
+        "platform admin",
+    ];
+    let mut failures = Vec::new();
+    // Logging out ends the session, so it goes last.
+    let mut rows: Vec<&(&str, &str, &str)> = PAGE_MATRIX.iter().collect();
+    rows.sort_by_key(|(_, p, _)| *p == "/logout");
+    for (method, pattern, expect) in rows {
+        let mut path = (*pattern).to_owned();
+        for (k, v) in &params {
+            path = path.replace(k, v);
+        }
+        assert!(
+            !path.contains('{'),
+            "a parameter of {pattern} is not filled in"
+        );
+        for ((session, name), want) in who.iter().zip(names).zip(expect.chars()) {
+            let cookie = match session {
+                Some(s) => format!("{}; tessera_form={form_token}", s.cookie),
+                None => format!("tessera_form={form_token}"),
+            };
+            let csrf = if PRE_LOGIN.contains(pattern) {
+                form_token.as_str()
+            } else {
+                session.map_or("", |s| s.csrf.as_str())
+            };
+            let reply = if *method == "GET" {
+                let request = Request::get(&path)
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap();
+                f.send(request).await
+            } else if UPLOADS.contains(pattern) {
+                f.post_parts(&path, Some(&cookie), &[Part::Field("csrf_token", csrf)])
+                    .await
+            } else {
+                // Only the token: an allowed caller gets the form back with a problem, so the
+                // matrix changes nothing.
+                let request = Request::post(&path)
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("csrf_token={csrf}")))
+                    .unwrap();
+                f.send(request).await
+            };
+            let got = verdict(&reply);
+            if got != want {
+                failures.push(format!(
+                    "{method} {pattern} as {name}: expected {want}, got {got} ({})",
+                    reply.status
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing the matrix sent changed the review or the record.
+    assert!(f.state.store.review(&review.id).await.unwrap().is_pending());
+    assert_eq!(
+        f.state
+            .store
+            .learner_record(&org.id, &learner_id)
+            .await
+            .unwrap(),
+        record_before
+    );
+}
+
+#[tokio::test]
+async fn a_learner_sees_only_their_own_record_and_evidence() {
+    let f = Fixture::new(&[]).await;
+    f.publish_reading_rubric().await;
+    let ann = f.member("ann@example.org", &f.slug, Role::Learner).await;
+    let ben = f.member("ben@example.org", &f.slug, Role::Learner).await;
+    let other = f.member("other@example.org", "school-b", Role::Admin).await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let ann_id = f.user_id("ann@example.org").await;
+    let r = f
+        .post_parts(
+            &format!("{}/evidence", f.competency_page(&ann_id)),
+            Some(&ann.cookie),
+            &[
+                Part::Field("csrf_token", &ann.csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("text", "Ann's private reading notes"),
+                Part::File {
+                    name: "file",
+                    filename: "ann.pdf",
+                    media_type: "application/pdf",
+                    bytes: PDF,
+                },
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let review = f.pending_review().await;
+    let pages = [
+        format!("/orgs/{}/learners/{ann_id}", f.slug),
+        f.competency_page(&ann_id),
+        format!(
+            "/orgs/{}/submissions/{}/files/0",
+            f.slug, review.submission_id
+        ),
+    ];
+    for path in &pages {
+        assert_eq!(
+            f.get(path, Some(&ann)).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
+        for (who, name) in [(&ben, "another learner"), (&other, "another org's admin")] {
+            let r = f.get(path, Some(who)).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path} as {name}");
+            assert!(!r.body.contains("private reading notes"));
+        }
+    }
+    // Nobody submits in Ann's name, and nobody outside overrides her record.
+    let r = f
+        .post_parts(
+            &format!("{}/evidence", f.competency_page(&ann_id)),
+            Some(&ben.cookie),
+            &[
+                Part::Field("csrf_token", &ben.csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("text", "Ben pretending"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = f
+        .post_form(
+            &format!("{}/override", f.competency_page(&ann_id)),
+            Some(&other),
+            &format!("csrf_token={}&to=mastered&reason=because", other.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Ben's own record does not list Ann's work; Ann cannot review her own submission.
+    let ben_id = f.user_id("ben@example.org").await;
+    let bens = f
+        .get(&format!("/orgs/{}/learners/{ben_id}", f.slug), Some(&ben))
+        .await
+        .body;
+    assert!(bens.contains("Not started") && !bens.contains("Submitted"));
+    let r = f
+        .get(
+            &format!("/orgs/{}/reviews/{}", f.slug, review.id),
+            Some(&ann),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A teacher does see it (the organisation's staff read learners' evidence).
+    let r = f.get(&f.competency_page(&ann_id), Some(&teacher)).await;
+    assert!(
+        r.body.contains("Ann&#39;s private reading notes"),
+        "{}",
+        r.body
+    );
+    let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
+    assert_eq!(
+        f.state
+            .store
+            .submissions(&org.id, &ann_id, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn review_flow_forms_need_their_csrf_token() {
+    let f = Fixture::new(&[]).await;
+    f.publish_reading_rubric().await;
+    let learner = f
+        .member("learner@example.org", &f.slug, Role::Learner)
+        .await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let learner_id = f.user_id("learner@example.org").await;
+    let page = f.competency_page(&learner_id);
+    for token in ["", "wrong", teacher.csrf.as_str()] {
+        let r = f
+            .post_parts(
+                &format!("{page}/evidence"),
+                Some(&learner.cookie),
+                &[
+                    Part::Field("csrf_token", token),
+                    Part::Field("rubric", "reading-aloud"),
+                    Part::Field("text", "Forged"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{token:?}");
+        assert!(r.body.contains("The form has expired"));
+    }
+    // A form whose token comes after the evidence is refused before the evidence is read.
+    let r = f
+        .post_parts(
+            &format!("{page}/evidence"),
+            Some(&learner.cookie),
+            &[
+                Part::Field("text", "Sneaky"),
+                Part::Field("csrf_token", &learner.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = f
+        .post_parts(
+            &format!("{page}/evidence"),
+            Some(&learner.cookie),
+            &[
+                Part::Field("csrf_token", &learner.csrf),
+                Part::Field("rubric", "reading-aloud"),
+                Part::Field("text", "Real"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let review = f.pending_review().await;
+    for (path, body) in [
+        (
+            format!("/orgs/{}/reviews/{}", f.slug, review.id),
+            "level%3Afluency=secure&level%3Aexpression=secure".to_owned(),
+        ),
+        (
+            format!("{page}/override"),
+            "to=mastered&reason=ok".to_owned(),
+        ),
+        (format!("{page}/exception"), "reason=ok".to_owned()),
+    ] {
+        for token in [
+            "",
+            "&csrf_token=wrong",
+            &format!("&csrf_token={}", learner.csrf),
+        ] {
+            let r = f
+                .post_form(&path, Some(&teacher), &format!("{body}{token}"))
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} {token:?}");
+            assert!(r.body.contains("The form has expired"), "{path}");
+        }
+    }
+    assert!(f.state.store.review(&review.id).await.unwrap().is_pending());
+}

@@ -2,14 +2,14 @@
 //! and the semantic rules of `tessera-case`), write it in one transaction with the store's
 //! [`import_case`](tessera_store::Store::import_case), and show what was imported or every
 //! problem with its JSON path. Same rule as the API: admins and teachers of the organisation.
+//! The upload's body limit is the import limit from the configuration (`import_max_body_bytes`),
+//! applied in the handler instead of the general one (see the page table in `mod.rs`).
 
 use askama::Template;
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use tessera_case::{CaseError, ValidationOptions};
 use tessera_core::account::Role;
 use tessera_store::accounts::Org;
@@ -19,15 +19,6 @@ use super::account::form_problem;
 use super::{Chrome, PageError, Viewer, render};
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// The import route. Its body limit is the import limit from the configuration
-/// (`import_max_body_bytes`), applied in the handler, instead of the general one.
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/orgs/{slug}/import",
-        get(form).post(upload).layer(DefaultBodyLimit::disable()),
-    )
-}
 
 /// A validation problem as listed.
 struct ViolationRow {

@@ -1,5 +1,6 @@
 //! Server-rendered HTML pages: login, first-run setup, invitations, organisation and member
-//! admin, framework browse and edit, and CASE import.
+//! admin, framework browse and edit, CASE import, and the review flow (a learner's record and
+//! evidence, the review queue and scoring, teacher overrides).
 //!
 //! # Principles
 //! - **No JavaScript needed.** Every action is a plain `<form>`; a POST answers with a redirect
@@ -20,12 +21,13 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tessera_store::StoreError;
 
 use crate::auth::{Caller, SESSION_COOKIE, constant_time_eq, cookie, hash_secret, new_secret};
@@ -33,46 +35,143 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 mod account;
+mod agreement;
 mod assets;
 mod frameworks;
 #[cfg(test)]
 mod http_tests;
 mod import;
+mod learning;
 mod orgs;
+mod review;
+
+/// One page route: a method, a path pattern and its handler. Every page route is a row of
+/// [`page_routes`], which both [`router`] and the page authorization matrix
+/// (`http_tests.rs`) read, so a route added without a matrix row fails the tests.
+pub struct PageRoute {
+    /// `GET` or `POST`.
+    pub method: Method,
+    /// The path pattern, with a distinct name for each kind of parameter (`{slug}`, `{user}`,
+    /// `{competency}`, …) so the matrix can fill them in.
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn at_get<H, T>(path: &'static str, handler: H) -> PageRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    PageRoute {
+        method: Method::GET,
+        path,
+        handler: get(handler),
+    }
+}
+
+fn at_post<H, T>(path: &'static str, handler: H) -> PageRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    PageRoute {
+        method: Method::POST,
+        path,
+        handler: post(handler),
+    }
+}
+
+/// A POST that reads its own (larger) body limit, for file uploads.
+fn at_upload<H, T>(path: &'static str, handler: H) -> PageRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    PageRoute {
+        method: Method::POST,
+        path,
+        handler: post(handler).layer(DefaultBodyLimit::disable()),
+    }
+}
+
+/// Every page route (the stylesheet aside).
+pub fn page_routes() -> Vec<PageRoute> {
+    vec![
+        at_get("/", orgs::home),
+        at_get("/login", account::login_form),
+        at_post("/login", account::login),
+        at_post("/logout", account::logout),
+        at_get("/setup", account::setup_form),
+        at_post("/setup", account::setup),
+        at_get("/invitations/accept", account::accept_form),
+        at_post("/invitations/accept", account::accept),
+        at_post("/orgs", orgs::create_org),
+        at_get("/orgs/{slug}", orgs::org_page),
+        at_post("/orgs/{slug}/invitations", orgs::invite),
+        at_post("/orgs/{slug}/members/{member}/role", orgs::change_role),
+        at_get("/orgs/{slug}/frameworks", frameworks::list),
+        at_post("/orgs/{slug}/frameworks", frameworks::create_framework),
+        at_get("/orgs/{slug}/import", import::form),
+        at_upload("/orgs/{slug}/import", import::upload),
+        at_get("/frameworks/{framework}", frameworks::tree),
+        at_get(
+            "/frameworks/{framework}/competencies/new",
+            frameworks::new_competency_form,
+        ),
+        at_post(
+            "/frameworks/{framework}/competencies/new",
+            frameworks::create_competency,
+        ),
+        at_get(
+            "/competencies/{competency}/edit",
+            frameworks::edit_competency_form,
+        ),
+        at_post(
+            "/competencies/{competency}/edit",
+            frameworks::update_competency,
+        ),
+        at_post("/competencies/{competency}/status", frameworks::set_status),
+        // The review flow: learners, their records and evidence; reviewers and the queue.
+        at_get("/orgs/{slug}/my-competencies", learning::my_competencies),
+        at_get("/orgs/{slug}/learners", learning::learners),
+        at_get("/orgs/{slug}/learners/{user}", learning::record),
+        at_get(
+            "/orgs/{slug}/learners/{user}/competencies/{competency}",
+            learning::competency,
+        ),
+        at_upload(
+            "/orgs/{slug}/learners/{user}/competencies/{competency}/evidence",
+            learning::submit_evidence,
+        ),
+        at_post(
+            "/orgs/{slug}/learners/{user}/competencies/{competency}/override",
+            learning::override_outcome,
+        ),
+        at_post(
+            "/orgs/{slug}/learners/{user}/competencies/{competency}/exception",
+            learning::grant_exception,
+        ),
+        at_post(
+            "/orgs/{slug}/learners/{user}/competencies/{competency}/target",
+            learning::set_target,
+        ),
+        at_get(
+            "/orgs/{slug}/submissions/{submission}/files/{file}",
+            learning::evidence_file,
+        ),
+        at_get("/orgs/{slug}/reviews", review::queue),
+        at_get("/orgs/{slug}/reviews/{review}", review::score_form),
+        at_post("/orgs/{slug}/reviews/{review}", review::score),
+        at_get("/orgs/{slug}/agreement", agreement::agreement),
+        at_post("/orgs/{slug}/review-settings", agreement::set_share),
+    ]
+}
 
 /// Every page route. Merged into the application next to the API (see [`crate::app`]).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(orgs::home))
-        .route("/login", get(account::login_form).post(account::login))
-        .route("/logout", post(account::logout))
-        .route("/setup", get(account::setup_form).post(account::setup))
-        .route(
-            "/invitations/accept",
-            get(account::accept_form).post(account::accept),
-        )
-        .route("/orgs", post(orgs::create_org))
-        .route("/orgs/{slug}", get(orgs::org_page))
-        .route("/orgs/{slug}/invitations", post(orgs::invite))
-        .route(
-            "/orgs/{slug}/members/{user_id}/role",
-            post(orgs::change_role),
-        )
-        .route(
-            "/orgs/{slug}/frameworks",
-            get(frameworks::list).post(frameworks::create_framework),
-        )
-        .route("/frameworks/{id}", get(frameworks::tree))
-        .route(
-            "/frameworks/{id}/competencies/new",
-            get(frameworks::new_competency_form).post(frameworks::create_competency),
-        )
-        .route(
-            "/competencies/{id}/edit",
-            get(frameworks::edit_competency_form).post(frameworks::update_competency),
-        )
-        .route("/competencies/{id}/status", post(frameworks::set_status))
-        .merge(import::router())
+    page_routes()
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
         .layer(axum::middleware::from_fn(page_headers))
         .route(assets::CSS_PATH, get(assets::stylesheet))
 }
