@@ -20,3 +20,5 @@ pub mod sign;
 pub mod status;
 
 pub use error::Error;
+/// The credential core, re-exported so that callers sign and verify with the same version.
+pub use tessera_vc;

@@ -33,6 +33,9 @@ pub enum StartError {
     /// The setup token could not be made.
     #[error("setup link: {0}")]
     Setup(#[from] AppError),
+    /// The master key (issuer keys are sealed with it) is unusable or its file cannot be made.
+    #[error("{0}")]
+    MasterKey(#[from] crate::routes::issuing::IssuingError),
 }
 
 /// A started state and, when no platform admin exists yet, the one-time setup link to print.
@@ -75,8 +78,8 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<Prepared, 
     } else {
         None
     };
-    Ok(Prepared {
-        state: AppState::new(store, config, clock),
-        setup_link,
-    })
+    let state = AppState::new(store, config, clock);
+    // Loaded (or its file made, mode 0600) now, so that a bad key stops the start, not an issue.
+    state.issuing.master_key(&state.config.data_dir)?;
+    Ok(Prepared { state, setup_link })
 }

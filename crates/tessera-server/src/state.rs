@@ -25,6 +25,8 @@ pub struct App {
     /// Login attempt buckets, per account and per client IP. In-memory: with several
     /// processes behind a balancer each counts on its own (the effective limit is multiplied).
     pub login_limiter: LoginLimiter,
+    /// Issuing: the master key (loaded once) and the signed status lists in memory.
+    pub issuing: crate::routes::issuing::Issuing,
 }
 
 /// The handle every handler gets: an `Arc` around [`App`].
@@ -42,6 +44,7 @@ impl AppState {
             clock,
             uris,
             login_limiter,
+            issuing: crate::routes::issuing::Issuing::from_env(),
         }))
     }
 }

@@ -152,6 +152,34 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         &[Who::Teacher, Who::Platform],
         200,
     ),
+    // Issuing (routes/credentials.rs, routes/did.rs): teachers and admins issue and change
+    // status; the learner and staff read; admins manage the issuer; anyone fetches what
+    // verification needs.
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/credential",
+        EDITORS,
+        201,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/credentials",
+        STAFF,
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/credentials/{id}", STAFF, 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/credentials/{id}/status",
+        EDITORS,
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/issuer", ADMINS, 200),
+    ("PUT", "/api/v1/orgs/{slug}/issuer", ADMINS, 200),
+    ("POST", "/api/v1/orgs/{slug}/issuer/keys", ADMINS, 201),
+    ("GET", "/orgs/{slug}/did.json", ALL, 200),
+    ("GET", "/orgs/{slug}/status/{purpose}/{seq}", ALL, 200),
+    ("GET", "/contexts/tessera/v1", ALL, 200),
 ];
 
 struct World {
@@ -491,6 +519,52 @@ impl World {
                     Some(json!({"to": to, "reason": "matrix"})),
                 )
             }
+            ("POST", "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/credential") => {
+                // A fresh mastery each time, so that an allowed caller issues a new credential.
+                self.fresh_mastery().await;
+                (
+                    format!(
+                        "/api/v1/orgs/alpha/learners/{}/competencies/{}/credential",
+                        self.learner2_id, self.c2
+                    ),
+                    None,
+                )
+            }
+            ("GET", "/api/v1/orgs/{slug}/learners/{user}/credentials") => (
+                format!("/api/v1/orgs/alpha/learners/{}/credentials", self.learner2_id),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/credentials/{id}") => {
+                let (id, _) = self.credential().await;
+                (format!("/api/v1/orgs/alpha/credentials/{id}"), None)
+            }
+            ("POST", "/api/v1/orgs/{slug}/credentials/{id}/status") => {
+                // Suspend an active credential, reinstate a suspended one: always allowed.
+                let (id, status) = self.credential().await;
+                let action = if status == "suspended" {
+                    "reinstate"
+                } else {
+                    "suspend"
+                };
+                (
+                    format!("/api/v1/orgs/alpha/credentials/{id}/status"),
+                    Some(json!({"action": action, "reason": "matrix"})),
+                )
+            }
+            ("GET", "/api/v1/orgs/{slug}/issuer") => (template.replace("{slug}", "alpha"), None),
+            ("PUT", "/api/v1/orgs/{slug}/issuer") => (
+                template.replace("{slug}", "alpha"),
+                Some(json!({"did_method": "web", "issuance": "approval"})),
+            ),
+            ("POST", "/api/v1/orgs/{slug}/issuer/keys") => {
+                (template.replace("{slug}", "alpha"), None)
+            }
+            ("GET", "/orgs/{slug}/did.json") => ("/orgs/alpha/did.json".to_owned(), None),
+            ("GET", "/orgs/{slug}/status/{purpose}/{seq}") => {
+                self.credential().await;
+                ("/orgs/alpha/status/revocation/1".to_owned(), None)
+            }
+            ("GET", "/contexts/tessera/v1") => (template.to_owned(), None),
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
     }
@@ -553,6 +627,76 @@ impl World {
             .await
             .unwrap()
             .review_id
+    }
+}
+
+/// Issuing fixtures for the matrix: learner2's mastery of C.2 and a credential for it.
+impl World {
+    /// Makes learner2's C.2 mastered anew (a new mastery date).
+    async fn fresh_mastery(&self) {
+        use tessera_review::{MasteryState, Outcome};
+        use tessera_store::reviews::{Override, OverrideAction};
+        let store = &self.app.state.store;
+        let teacher = self.app.user_id(self.who(Who::Teacher)).await;
+        let record = store
+            .learner_record(&self.alpha_id, &self.learner2_id)
+            .await
+            .unwrap();
+        let state = record.competencies.get(&self.c2).map(|r| r.state);
+        let set = |action| Override {
+            org_id: &self.alpha_id,
+            learner_id: &self.learner2_id,
+            competency_id: &self.c2,
+            action,
+            reason: "matrix",
+            teacher_id: &teacher,
+        };
+        match state {
+            None => {
+                self.pending_review(&self.c2).await;
+            }
+            Some(MasteryState::Mastered) => {
+                store
+                    .override_outcome(&set(OverrideAction::Withdraw), self.app.clock_now())
+                    .await
+                    .unwrap();
+            }
+            Some(_) => {}
+        }
+        self.app.clock.advance(Duration::seconds(1));
+        store
+            .override_outcome(
+                &set(OverrideAction::Set(Outcome::Mastered)),
+                self.app.clock_now(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// learner2's newest credential (issued for a fresh mastery if there is none): id, status.
+    async fn credential(&self) -> (String, String) {
+        let store = &self.app.state.store;
+        let newest = store
+            .credentials(&self.alpha_id, Some(&self.learner2_id), 1, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .next();
+        if let Some(c) = newest {
+            return (c.id, c.status);
+        }
+        self.fresh_mastery().await;
+        let org = store.org_by_slug("alpha").await.unwrap();
+        let (c, _) = tessera_server::routes::issuing::issue_for_mastery(
+            &self.app.state,
+            &org,
+            &self.learner2_id,
+            &self.c2,
+            None,
+        )
+        .await
+        .unwrap();
+        (c.id, c.status)
     }
 }
 

@@ -15,7 +15,10 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub mod case;
+pub mod credentials;
+pub mod did;
 pub mod evidence;
+pub mod issuing;
 pub mod mastery;
 pub mod ops;
 pub mod orgs;
@@ -70,6 +73,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(evidence::router())
         .merge(reviews::router())
         .merge(mastery::router())
+        .merge(credentials::router())
+        .merge(did::router())
 }
 
 /// Paging for list endpoints: `limit` (1–500, default 50) and `offset`.
