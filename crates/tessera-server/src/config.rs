@@ -11,6 +11,7 @@
 //! | `public_url` | `TESSERA_PUBLIC_URL` | `http://<bind>` |
 //! | `max_body_bytes` | `TESSERA_MAX_BODY_BYTES` | 1 MiB |
 //! | `import_max_body_bytes` | `TESSERA_IMPORT_MAX_BODY_BYTES` | 64 MiB |
+//! | `evidence_max_bytes` | `TESSERA_EVIDENCE_MAX_BYTES` | 64 MiB per evidence file (at most 1 GiB) |
 //! | `db_max_connections` | `TESSERA_DB_MAX_CONNECTIONS` | 16 |
 //! | `session_hours` | `TESSERA_SESSION_HOURS` | 12 |
 //! | `invitation_hours` | `TESSERA_INVITATION_HOURS` | 168 (7 days) |
@@ -87,6 +88,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest request body accepted by import routes.
     pub import_max_body_bytes: usize,
+    /// Largest evidence file a learner may submit (each file; 413 above it). Separate from the
+    /// import limit: evidence is video and audio from learners, imports are staff's packages.
+    pub evidence_max_bytes: usize,
     /// Database connections (PostgreSQL pool size; SQLite readers).
     pub db_max_connections: u32,
     /// How long a login session lasts.
@@ -151,6 +155,7 @@ impl fmt::Debug for Config {
             .field("public_url_derived", &self.public_url_derived)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("import_max_body_bytes", &self.import_max_body_bytes)
+            .field("evidence_max_bytes", &self.evidence_max_bytes)
             .field("db_max_connections", &self.db_max_connections)
             .field("session_hours", &self.session_hours)
             .field("invitation_hours", &self.invitation_hours)
@@ -170,12 +175,16 @@ struct FileConfig {
     public_url: Option<String>,
     max_body_bytes: Option<usize>,
     import_max_body_bytes: Option<usize>,
+    evidence_max_bytes: Option<usize>,
     db_max_connections: Option<u32>,
     session_hours: Option<i64>,
     invitation_hours: Option<i64>,
     login_attempts_per_minute: Option<u32>,
     log_format: Option<LogFormat>,
 }
+
+/// The largest evidence limit accepted (1 GiB): files are checked in memory.
+pub const EVIDENCE_MAX_CEILING: usize = 1 << 30;
 
 fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
@@ -295,6 +304,22 @@ impl Config {
                 .or(file.import_max_body_bytes)
                 .unwrap_or(64 << 20),
         )?;
+        let evidence_max_bytes = positive(
+            "TESSERA_EVIDENCE_MAX_BYTES",
+            env_parse(env, "TESSERA_EVIDENCE_MAX_BYTES")?
+                .or(file.evidence_max_bytes)
+                .unwrap_or(64 << 20),
+        )?;
+        // A file is held in memory while its type is checked and its digest taken.
+        if evidence_max_bytes > EVIDENCE_MAX_CEILING {
+            return Err(invalid(
+                "TESSERA_EVIDENCE_MAX_BYTES",
+                format!(
+                    "{evidence_max_bytes} is more than {EVIDENCE_MAX_CEILING} bytes (1 GiB), \
+                     the most an evidence file may be"
+                ),
+            ));
+        }
         let db_max_connections = positive(
             "TESSERA_DB_MAX_CONNECTIONS",
             env_parse(env, "TESSERA_DB_MAX_CONNECTIONS")?
@@ -340,6 +365,7 @@ impl Config {
             public_url_derived,
             max_body_bytes,
             import_max_body_bytes,
+            evidence_max_bytes,
             db_max_connections,
             session_hours,
             invitation_hours,
@@ -395,6 +421,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("TESSERA_PUBLIC_URL"), "{e}");
+    }
+
+    #[test]
+    fn the_evidence_limit_is_its_own_setting_and_checked() {
+        let c = load(&[("TESSERA_IMPORT_MAX_BODY_BYTES", "1000")]).unwrap();
+        assert_eq!(c.evidence_max_bytes, 64 << 20);
+        assert_eq!(c.import_max_body_bytes, 1000);
+        let c = load(&[("TESSERA_EVIDENCE_MAX_BYTES", " 2048 ")]).unwrap();
+        assert_eq!(c.evidence_max_bytes, 2048);
+        assert_eq!(c.import_max_body_bytes, 64 << 20);
+        for bad in ["0", "-1", "10MB", "", "1073741825"] {
+            let e = load(&[("TESSERA_EVIDENCE_MAX_BYTES", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("invalid setting TESSERA_EVIDENCE_MAX_BYTES: "),
+                "{bad:?}: {e}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.toml");
+        std::fs::write(&path, "evidence_max_bytes = 4096\n").unwrap();
+        let c = Config::load(&|_| None, Some(&path)).unwrap();
+        assert_eq!(c.evidence_max_bytes, 4096);
     }
 
     #[test]

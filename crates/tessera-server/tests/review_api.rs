@@ -1,5 +1,6 @@
-//! Issue 4 through the API: rubrics, evidence, the review queue and scoring, overrides and the
-//! mastery record, on the backend `TESSERA_TEST_BACKEND` names.
+//! Issue 4 through the API: rubrics, evidence, the review queue and scoring, moderation and
+//! agreement, prerequisite gating, target dates, adopted CASE rubrics, evidence downloads,
+//! overrides and the mastery record, on the backend `TESSERA_TEST_BACKEND` names.
 
 mod common;
 
@@ -156,10 +157,13 @@ fn all_at(level: &str) -> Value {
     json!({"criteria": CRITERIA.iter().map(|c| json!({"criterion": c, "level": level, "comment": "see margin notes"})).collect::<Vec<_>>()})
 }
 
-/// Org `alpha` with a teacher, a reviewer, two learners, and a framework with MP1 (assessed by
-/// the math rubric) and C.2 (not assessed by it).
+/// Org `alpha` with an admin, a teacher, a reviewer, two learners, and a framework with MP1
+/// (assessed by the math rubric) and C.2 (not assessed by it).
 struct World {
     app: TestApp,
+    root: As,
+    admin: As,
+    framework: String,
     teacher: As,
     reviewer: As,
     learner: As,
@@ -174,6 +178,7 @@ impl World {
         let app = TestApp::with_env(env).await;
         let root = app.platform_admin().await;
         app.create_org(&root, "alpha").await;
+        let admin = app.member(&root, "alpha", "a@alpha.test", "admin").await;
         let teacher = app.member(&root, "alpha", "t@alpha.test", "teacher").await;
         let reviewer = app.member(&root, "alpha", "r@alpha.test", "reviewer").await;
         let learner = app.member(&root, "alpha", "l@alpha.test", "learner").await;
@@ -210,7 +215,10 @@ impl World {
             .unwrap()
             .to_owned();
         Self {
+            framework: fw["id"].as_str().unwrap().to_owned(),
             app,
+            root,
+            admin,
             teacher,
             reviewer,
             learner,
@@ -267,7 +275,12 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but with the right signa
 
 #[tokio::test]
 async fn evidence_is_checked_and_stored_by_content() {
-    let w = World::new(&[("TESSERA_IMPORT_MAX_BODY_BYTES", "4096")]).await;
+    // The evidence limit is its own setting: the (smaller) import limit does not apply.
+    let w = World::new(&[
+        ("TESSERA_EVIDENCE_MAX_BYTES", "4096"),
+        ("TESSERA_IMPORT_MAX_BODY_BYTES", "1024"),
+    ])
+    .await;
     // Not an allowed type; an allowed type whose bytes are something else; too big.
     w.submit_file(&w.learner, "application/zip", b"PK\x03\x04")
         .await
@@ -276,10 +289,17 @@ async fn evidence_is_checked_and_stored_by_content() {
         .await
         .expect_problem(415, "unsupported-evidence-type");
     let mut big = PNG.to_vec();
-    big.resize(5000, 0);
-    w.submit_file(&w.learner, "image/png", &big)
+    big.resize(4097, 0);
+    let problem = w
+        .submit_file(&w.learner, "image/png", &big)
         .await
         .expect_problem(413, "payload-too-large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("4096 bytes"),
+        "{problem}"
+    );
+    // No file was left behind by the refused uploads.
+    assert!(!w.app.state.config.data_dir.join("evidence").exists());
     // Nothing was recorded by the refused submissions.
     let record = w
         .app
@@ -291,19 +311,22 @@ async fn evidence_is_checked_and_stored_by_content() {
         .expect(200);
     assert_eq!(record["competencies"], json!({}));
 
+    // Exactly at the limit (and over the import limit): accepted.
+    let mut png = PNG.to_vec();
+    png.resize(4096, 7);
     let one = w
-        .submit_file(&w.learner, "image/png", PNG)
+        .submit_file(&w.learner, "image/png", &png)
         .await
         .expect(201);
     let two = w
-        .submit_file(&w.learner2, "image/png", PNG)
+        .submit_file(&w.learner2, "image/png", &png)
         .await
         .expect(201);
     let sha = one["files"][0]["sha256"].as_str().unwrap();
     assert_eq!(sha, two["files"][0]["sha256"].as_str().unwrap());
     assert_eq!(sha, {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(PNG))
+        hex::encode(sha2::Sha256::digest(&png))
     });
     let stored = w
         .app
@@ -313,7 +336,7 @@ async fn evidence_is_checked_and_stored_by_content() {
         .join("evidence")
         .join(&sha[..2])
         .join(sha);
-    assert_eq!(std::fs::read(stored).unwrap(), PNG);
+    assert_eq!(std::fs::read(stored).unwrap(), png);
     assert_eq!(one["attempt"], 1);
 
     // A rubric that does not assess the competency.
@@ -535,4 +558,698 @@ async fn two_reviewers_finishing_at_once_give_one_outcome() {
         w.app.state.store.verify_audit().await.unwrap(),
         AuditVerdict::Intact { entries: 8 }
     );
+}
+
+impl World {
+    async fn submit_text_file(&self, who: &As, text: &[u8]) -> common::Reply {
+        self.submit_file(who, "text/plain", text).await
+    }
+
+    async fn record_of(&self, learner_id: &str) -> Value {
+        self.app
+            .get(
+                &format!("/api/v1/orgs/alpha/learners/{learner_id}/record"),
+                &self.teacher,
+            )
+            .await
+            .expect(200)
+    }
+
+    /// A competency `code` in the world's framework.
+    async fn competency(&self, code: &str) -> String {
+        self.app
+            .post(
+                &format!("/api/v1/frameworks/{}/competencies", self.framework),
+                &self.teacher,
+                json!({"code": code, "statement": code}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+fn score_path(review: &Value) -> String {
+    format!(
+        "/api/v1/orgs/alpha/reviews/{}/score",
+        review["review_id"].as_str().unwrap()
+    )
+}
+
+fn moderate_path(review: &Value) -> String {
+    format!(
+        "/api/v1/orgs/alpha/reviews/{}/moderate",
+        review["review_id"].as_str().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn evidence_files_download_only_for_the_learner_and_staff() {
+    let w = World::new(&[]).await;
+    let sub = w
+        .submit_file(&w.learner, "image/png", PNG)
+        .await
+        .expect(201);
+    let path = format!(
+        "/api/v1/orgs/alpha/submissions/{}/files/0",
+        sub["id"].as_str().unwrap()
+    );
+    for who in [&w.learner, &w.reviewer, &w.teacher, &w.admin] {
+        let reply = w.app.get(&path, who).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.json);
+        assert_eq!(reply.body, PNG);
+        let h = |name: &str| {
+            reply
+                .headers
+                .get(name)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(h("content-type"), "image/png");
+        assert_eq!(
+            h("content-disposition"),
+            "attachment; filename=\"work.bin\"; filename*=UTF-8''work.bin"
+        );
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(h("cache-control"), "private, no-store");
+    }
+    // Another learner of the organisation, an admin of another one, nobody: not theirs.
+    w.app
+        .get(&path, &w.learner2)
+        .await
+        .expect_problem(404, "not-found");
+    w.app.create_org(&w.root, "beta").await;
+    let outsider = w.app.member(&w.root, "beta", "a@beta.test", "admin").await;
+    w.app
+        .get(&path, &outsider)
+        .await
+        .expect_problem(404, "not-found");
+    w.app
+        .get(&path.replace("/orgs/alpha/", "/orgs/beta/"), &outsider)
+        .await
+        .expect_problem(404, "not-found");
+    w.app
+        .get(&path, &As::Anonymous)
+        .await
+        .expect_problem(401, "unauthenticated");
+    // No such file or submission.
+    w.app
+        .get(&path.replace("/files/0", "/files/1"), &w.learner)
+        .await
+        .expect_problem(404, "not-found");
+    w.app
+        .get(&path.replace("/files/0", "/files/x"), &w.learner)
+        .await
+        .expect_problem(400, "invalid-parameter");
+    w.app
+        .get("/api/v1/orgs/alpha/submissions/nope/files/0", &w.teacher)
+        .await
+        .expect_problem(404, "not-found");
+    // Text is served as UTF-8 text, still as an attachment.
+    let sub = w
+        .submit_text_file(&w.learner2, "<script>alert(1)</script>".as_bytes())
+        .await
+        .expect(201);
+    let reply = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/orgs/alpha/submissions/{}/files/0",
+                sub["id"].as_str().unwrap()
+            ),
+            &w.learner2,
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200);
+    assert_eq!(
+        reply.headers["content-type"].to_str().unwrap(),
+        "text/plain; charset=utf-8"
+    );
+    assert!(
+        reply.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn moderation_borderline_second_review_disagreement_moderator() {
+    let w = World::new(&[]).await;
+    let sub = w.submit_text(&w.learner, &w.mp1).await.expect(201);
+    // 18 of 24 points is exactly the threshold: borderline, so it waits for a second reviewer.
+    let first = w
+        .app
+        .post(&score_path(&sub), &w.reviewer, all_at("proficient"))
+        .await
+        .expect(200);
+    assert_eq!(first["step"], "awaiting_second_review", "{first}");
+    assert_eq!(first["outcome"], Value::Null);
+    assert_eq!(first["detail"]["reason"], "borderline");
+    assert_eq!(first["scored"]["borderline"], true);
+    let record = w.record_of(&w.learner_id).await;
+    assert_eq!(record["competencies"][&w.mp1]["state"], "submitted");
+    // The queue by stage.
+    let second_queue = w
+        .app
+        .get("/api/v1/orgs/alpha/reviews?stage=second", &w.teacher)
+        .await
+        .expect(200);
+    assert_eq!(second_queue["items"][0]["id"], sub["review_id"]);
+    assert_eq!(second_queue["items"][0]["second_reason"], "borderline");
+    let first_queue = w
+        .app
+        .get("/api/v1/orgs/alpha/reviews?stage=first", &w.teacher)
+        .await
+        .expect(200);
+    assert_eq!(first_queue["items"], json!([]));
+    w.app
+        .get("/api/v1/orgs/alpha/reviews?stage=third", &w.teacher)
+        .await
+        .expect_problem(400, "invalid-parameter");
+    // The first reviewer cannot also be the second; a learner cannot score.
+    w.app
+        .post(&score_path(&sub), &w.reviewer, all_at("developing"))
+        .await
+        .expect_problem(409, "second-reviewer-required");
+    w.app
+        .post(&score_path(&sub), &w.learner2, all_at("developing"))
+        .await
+        .expect_problem(403, "forbidden");
+    // Nobody may moderate before the two reviews disagree.
+    w.app
+        .post(&moderate_path(&sub), &w.admin, all_at("expert"))
+        .await
+        .expect_problem(409, "conflict");
+    // The second reviewer says not yet: a disagreement, for a moderator.
+    let second = w
+        .app
+        .post(&score_path(&sub), &w.teacher, all_at("developing"))
+        .await
+        .expect(200);
+    assert_eq!(second["step"], "awaiting_moderator", "{second}");
+    assert_eq!(second["detail"]["first"], "mastered");
+    assert_eq!(second["detail"]["second"], "not_yet");
+    let queue = w
+        .app
+        .get("/api/v1/orgs/alpha/reviews?stage=moderation", &w.reviewer)
+        .await
+        .expect(200);
+    assert_eq!(queue["items"][0]["id"], sub["review_id"]);
+    assert_eq!(queue["items"][0]["first_outcome"], "mastered");
+    assert_eq!(queue["items"][0]["second_outcome"], "not_yet");
+    // No third review; neither reviewer moderates; reviewers and learners may not moderate.
+    w.app
+        .post(&score_path(&sub), &w.reviewer, all_at("expert"))
+        .await
+        .expect_problem(409, "conflict");
+    w.app
+        .post(&moderate_path(&sub), &w.teacher, all_at("expert"))
+        .await
+        .expect_problem(409, "second-reviewer-required");
+    w.app
+        .post(&moderate_path(&sub), &w.reviewer, all_at("expert"))
+        .await
+        .expect_problem(403, "forbidden");
+    w.app
+        .post(&moderate_path(&sub), &w.learner, all_at("expert"))
+        .await
+        .expect_problem(403, "forbidden");
+    w.app
+        .post(&moderate_path(&sub), &w.admin, all_at("genius"))
+        .await
+        .expect_problem(422, "invalid-review");
+    // The moderator decides; once.
+    let decided = w
+        .app
+        .post(&moderate_path(&sub), &w.admin, all_at("expert"))
+        .await
+        .expect(200);
+    assert_eq!(decided["step"], "decided");
+    assert_eq!(decided["outcome"], "mastered");
+    assert_eq!(decided["state"], "mastered");
+    assert_eq!(decided["moderated"], true);
+    w.app
+        .post(&moderate_path(&sub), &w.admin, all_at("novice"))
+        .await
+        .expect_problem(409, "conflict");
+    let record = w.record_of(&w.learner_id).await;
+    let r = &record["competencies"][&w.mp1];
+    assert_eq!(r["state"], "mastered", "{record}");
+    assert_eq!(r["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(r["attempts"][0]["review"]["outcome"], "mastered");
+    assert_eq!(r["attempts"][0]["review"]["moderated"], true);
+
+    // Agreement: one double-rated review, five criteria, every level one apart.
+    let agreement = w
+        .app
+        .get("/api/v1/orgs/alpha/reviews/agreement", &w.teacher)
+        .await
+        .expect(200);
+    let rubric = &agreement["rubrics"][0];
+    assert_eq!(rubric["rubric_id"], "math-problem-solving", "{agreement}");
+    assert_eq!(rubric["rubric_version"], "1.0.0");
+    assert_eq!(rubric["double_rated_reviews"], 1);
+    let pair = &rubric["pairs"][0];
+    let mut pair_ids = [
+        pair["reviewer_a"].as_str().unwrap().to_owned(),
+        pair["reviewer_b"].as_str().unwrap().to_owned(),
+    ];
+    pair_ids.sort();
+    let mut expected = [
+        w.app.user_id(&w.reviewer).await,
+        w.app.user_id(&w.teacher).await,
+    ];
+    expected.sort();
+    assert_eq!(pair_ids, expected);
+    assert_eq!(pair["agreement"]["n"], 5);
+    assert_eq!(pair["agreement"]["exact"], 0.0);
+    assert_eq!(pair["agreement"]["adjacent"], 1.0);
+    assert!(pair["agreement"].get("kappa_linear").is_some(), "{pair}");
+    let filtered = w
+        .app
+        .get(
+            "/api/v1/orgs/alpha/reviews/agreement?rubric=science-lab-report",
+            &w.admin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(filtered["rubrics"], json!([]));
+    for who in [&w.reviewer, &w.learner] {
+        w.app
+            .get("/api/v1/orgs/alpha/reviews/agreement", who)
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    assert!(matches!(
+        w.app.state.store.verify_audit().await.unwrap(),
+        AuditVerdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_sampled_share_goes_to_a_second_reviewer_and_agreement_decides() {
+    let w = World::new(&[]).await;
+    let settings = w
+        .app
+        .get("/api/v1/orgs/alpha/review-settings", &w.reviewer)
+        .await
+        .expect(200);
+    assert_eq!(settings["sample_per_mille"], 0);
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/review-settings",
+            &w.teacher,
+            Some(json!({"sample_per_mille": 1000})),
+        )
+        .await
+        .expect_problem(403, "forbidden");
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/review-settings",
+            &w.admin,
+            Some(json!({"sample_per_mille": 1001})),
+        )
+        .await
+        .expect_problem(422, "validation-failed");
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/review-settings",
+            &w.admin,
+            Some(json!({"sample_per_mille": 1000})),
+        )
+        .await
+        .expect(200);
+    let sub = w.submit_text(&w.learner, &w.mp1).await.expect(201);
+    // Clearly mastered (not borderline), but every review is sampled now.
+    let first = w
+        .app
+        .post(&score_path(&sub), &w.reviewer, all_at("expert"))
+        .await
+        .expect(200);
+    assert_eq!(first["scored"]["borderline"], false);
+    assert_eq!(first["step"], "awaiting_second_review");
+    assert_eq!(first["detail"]["reason"], "sampled");
+    // Same outcome from the second reviewer (other levels): it stands, marked moderated.
+    let levels = json!({"criteria": CRITERIA.iter().map(|c| json!({"criterion": c, "level": if *c == "communication" { "proficient" } else { "expert" }})).collect::<Vec<_>>()});
+    let second = w
+        .app
+        .post(&score_path(&sub), &w.teacher, levels)
+        .await
+        .expect(200);
+    assert_eq!(second["step"], "decided", "{second}");
+    assert_eq!(second["outcome"], "mastered");
+    assert_eq!(second["moderated"], true);
+    let agreement = w
+        .app
+        .get("/api/v1/orgs/alpha/reviews/agreement", &w.admin)
+        .await
+        .expect(200);
+    let a = &agreement["rubrics"][0]["pairs"][0]["agreement"];
+    assert_eq!(a["n"], 5);
+    assert_eq!(a["exact"], 0.8, "{agreement}");
+}
+
+#[tokio::test]
+async fn gating_refuses_unmet_prerequisites_until_an_exception_or_switch() {
+    let w = World::new(&[]).await;
+    // MP3 (also assessed by the math rubric) needs MP1 first.
+    let mp3 = w.competency("CCSS.MATH.PRACTICE.MP3").await;
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            &format!("/api/v1/competencies/{mp3}/prerequisites"),
+            &w.teacher,
+            Some(json!({"prerequisites": [w.mp1]})),
+        )
+        .await
+        .expect(200);
+    let gating_path = format!("/api/v1/frameworks/{}/gating", w.framework);
+    let gating = w.app.get(&gating_path, &w.learner).await.expect(200);
+    assert_eq!(gating["gate_prerequisites"], true);
+
+    let refused = w
+        .submit_text(&w.learner, &mp3)
+        .await
+        .expect_problem(409, "prerequisites-not-mastered");
+    assert_eq!(refused["unmet"][0]["id"], w.mp1, "{refused}");
+    assert_eq!(refused["unmet"][0]["state"], "not_started");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("CCSS.MATH.PRACTICE.MP1")
+    );
+    // Nothing was recorded.
+    assert_eq!(w.record_of(&w.learner_id).await["competencies"], json!({}));
+
+    // Only a teacher grants an exception, with a reason.
+    let exception_path = format!(
+        "/api/v1/orgs/alpha/learners/{}/competencies/{mp3}/prerequisite-exception",
+        w.learner_id
+    );
+    for who in [&w.learner, &w.reviewer] {
+        w.app
+            .send(
+                axum::http::Method::PUT,
+                &exception_path,
+                who,
+                Some(json!({"reason": "ready"})),
+            )
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            &exception_path,
+            &w.teacher,
+            Some(json!({"reason": "  "})),
+        )
+        .await
+        .expect_problem(422, "validation-failed");
+    let granted = w
+        .app
+        .send(
+            axum::http::Method::PUT,
+            &exception_path,
+            &w.teacher,
+            Some(json!({"reason": "showed MP1 in class"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(granted["competency_id"], mp3);
+    assert_eq!(granted["granted_by"], w.app.user_id(&w.teacher).await);
+    let list_path = format!(
+        "/api/v1/orgs/alpha/learners/{}/prerequisite-exceptions",
+        w.learner_id
+    );
+    let list = w.app.get(&list_path, &w.learner).await.expect(200);
+    assert_eq!(list[0]["reason"], "showed MP1 in class");
+    w.app
+        .get(&list_path, &w.learner2)
+        .await
+        .expect_problem(404, "not-found");
+    // The exception opens MP3 to this learner only.
+    w.submit_text(&w.learner, &mp3).await.expect(201);
+    w.submit_text(&w.learner2, &mp3)
+        .await
+        .expect_problem(409, "prerequisites-not-mastered");
+
+    // Mastering the prerequisite opens it too.
+    let sub = w.submit_text(&w.learner2, &w.mp1).await.expect(201);
+    w.app
+        .post(&score_path(&sub), &w.reviewer, all_at("expert"))
+        .await
+        .expect(200);
+    w.submit_text(&w.learner2, &mp3).await.expect(201);
+
+    // Switching gating off (editors only) opens it to everyone.
+    let mp4 = w.competency("CCSS.MATH.PRACTICE.MP4").await;
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            &format!("/api/v1/competencies/{mp4}/prerequisites"),
+            &w.teacher,
+            Some(json!({"prerequisites": [mp3]})),
+        )
+        .await
+        .expect(200);
+    w.submit_text(&w.learner, &mp4)
+        .await
+        .expect_problem(409, "prerequisites-not-mastered");
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            &gating_path,
+            &w.learner,
+            Some(json!({"gate_prerequisites": false})),
+        )
+        .await
+        .expect_problem(403, "forbidden");
+    let off = w
+        .app
+        .send(
+            axum::http::Method::PUT,
+            &gating_path,
+            &w.teacher,
+            Some(json!({"gate_prerequisites": false})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(off["gate_prerequisites"], false);
+    assert_eq!(
+        w.app.get(&gating_path, &w.learner).await.expect(200)["gate_prerequisites"],
+        false
+    );
+    w.submit_text(&w.learner, &mp4).await.expect(201);
+    assert!(matches!(
+        w.app.state.store.verify_audit().await.unwrap(),
+        AuditVerdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn target_dates_are_set_by_the_learner_or_a_teacher_and_never_enforced() {
+    let w = World::new(&[]).await;
+    let path = format!(
+        "/api/v1/orgs/alpha/learners/{}/competencies/{}/target-date",
+        w.learner_id, w.mp1
+    );
+    async fn put_date(w: &World, path: &str, who: &As, body: Value) -> common::Reply {
+        w.app
+            .send(axum::http::Method::PUT, path, who, Some(body))
+            .await
+    }
+    let set = put_date(&w, &path, &w.learner, json!({"target_date": "2026-12-01"}))
+        .await
+        .expect(200);
+    assert_eq!(set["target"]["target_date"], "2026-12-01");
+    assert_eq!(set["target"]["set_by"], w.learner_id);
+    let set = put_date(&w, &path, &w.teacher, json!({"target_date": "2027-01-15"}))
+        .await
+        .expect(200);
+    assert_eq!(set["target"]["set_by"], w.app.user_id(&w.teacher).await);
+    for who in [&w.reviewer, &w.learner2] {
+        put_date(&w, &path, who, json!({"target_date": "2027-02-01"}))
+            .await
+            .expect_problem(403, "forbidden");
+    }
+    put_date(&w, &path, &w.learner, json!({"target_date": "2027-02-30"}))
+        .await
+        .expect_problem(422, "invalid-body");
+    let list_path = format!("/api/v1/orgs/alpha/learners/{}/target-dates", w.learner_id);
+    let list = w.app.get(&list_path, &w.learner).await.expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["target_date"], "2027-01-15");
+    w.app.get(&list_path, &w.reviewer).await.expect(200);
+    w.app
+        .get(&list_path, &w.learner2)
+        .await
+        .expect_problem(404, "not-found");
+
+    // Long after the date, submitting still works: no deadline.
+    w.app.clock.advance(chrono::Duration::days(400));
+    w.submit_text(&w.learner, &w.mp1).await.expect(201);
+
+    let cleared = put_date(&w, &path, &w.learner, json!({"target_date": null}))
+        .await
+        .expect(200);
+    assert_eq!(cleared["target"], Value::Null);
+    assert_eq!(
+        w.app.get(&list_path, &w.learner).await.expect(200),
+        json!([])
+    );
+}
+
+/// A CASE package whose two items are assessed by the persuasive-essay CFRubric.
+fn case_package_with_rubric() -> Value {
+    let rubric: Value = serde_json::from_str(include_str!(
+        "../../tessera-review/tests/fixtures/case/cf-rubric-persuasive.json"
+    ))
+    .unwrap();
+    let doc = "7d3b6a52-33a4-4b8e-9b36-4c1f1d1e0a01";
+    let uri = |id: &str| format!("https://case.example.org/uri/{id}");
+    let items = [
+        (
+            "01197525-3845-5482-a017-7b003b1b7189",
+            "W.1",
+            "Write arguments to support claims",
+        ),
+        (
+            "22890dcb-55a0-5b0b-839d-e360e6fa1b99",
+            "W.1.a",
+            "Introduce precise claims",
+        ),
+    ];
+    json!({
+        "CFDocument": {"identifier": doc, "uri": uri(doc), "creator": "District", "title": "Writing",
+            "lastChangeDateTime": "2025-02-01T00:00:00Z", "caseVersion": "1.1"},
+        "CFItems": items.iter().map(|(id, code, statement)| json!({"identifier": id, "uri": uri(id),
+            "fullStatement": statement, "humanCodingScheme": code,
+            "lastChangeDateTime": "2025-02-01T00:00:00Z"})).collect::<Vec<_>>(),
+        "CFAssociations": items.iter().enumerate().map(|(i, (id, code, _))| {
+            let link = format!("5c0d7a1e-0000-4000-8000-00000000000{i}");
+            json!({"identifier": link, "uri": uri(&link), "associationType": "isChildOf",
+                "originNodeURI": {"title": code, "identifier": id, "uri": uri(id)},
+                "destinationNodeURI": {"title": "Writing", "identifier": doc, "uri": uri(doc)},
+                "lastChangeDateTime": "2025-02-01T00:00:00Z"})
+        }).collect::<Vec<_>>(),
+        "CFRubrics": [rubric],
+    })
+}
+
+#[tokio::test]
+async fn an_imported_cf_rubric_is_adopted_as_a_rubric_version() {
+    let w = World::new(&[]).await;
+    w.app
+        .post(
+            "/api/v1/orgs/alpha/case-packages",
+            &w.teacher,
+            case_package_with_rubric(),
+        )
+        .await
+        .expect(201);
+    let rubrics = w
+        .app
+        .get("/api/v1/orgs/alpha/case-rubrics", &w.learner)
+        .await
+        .expect(200);
+    assert_eq!(rubrics.as_array().unwrap().len(), 1, "{rubrics}");
+    let id = rubrics[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(id, "9edd9408-ec9c-535b-90c2-d2ff5b10e99d");
+    assert_eq!(rubrics[0]["title"], "Persuasive Essay (CASE)");
+    let adopt = format!("/api/v1/orgs/alpha/case-rubrics/{id}/adopt");
+    let rule = json!({"version": "1.0.0", "every_criterion_at_least": "meets"});
+    w.app
+        .post(&adopt, &w.learner, rule.clone())
+        .await
+        .expect_problem(403, "forbidden");
+    // A level the CFRubric does not have: located in the CFRubric's document.
+    let bad = w
+        .app
+        .post(
+            &adopt,
+            &w.teacher,
+            json!({"version": "1.0.0", "every_criterion_at_least": "superb"}),
+        )
+        .await
+        .expect_problem(422, "invalid-rubric");
+    assert!(
+        bad["errors"][0].as_str().unwrap().contains("superb"),
+        "{bad}"
+    );
+    let created = w
+        .app
+        .post(&adopt, &w.teacher, rule.clone())
+        .await
+        .expect(201);
+    assert_eq!(created["created"], true);
+    assert_eq!(created["rubric"]["id"], id);
+    assert_eq!(created["rubric"]["version"], "1.0.0");
+    assert_eq!(
+        w.app.post(&adopt, &w.admin, rule).await.expect(200)["created"],
+        false
+    );
+    w.app
+        .post(
+            &adopt,
+            &w.teacher,
+            json!({"version": "1.0.0", "every_criterion_at_least": "approaches"}),
+        )
+        .await
+        .expect_problem(409, "rubric-version-conflict");
+    // Another organisation does not see it.
+    w.app.create_org(&w.root, "beta").await;
+    let other = w
+        .app
+        .member(&w.root, "beta", "t@beta.test", "teacher")
+        .await;
+    w.app
+        .post(
+            &adopt.replace("/orgs/alpha/", "/orgs/beta/"),
+            &other,
+            json!({"version": "2.0.0", "every_criterion_at_least": "meets"}),
+        )
+        .await
+        .expect_problem(404, "not-found");
+
+    // The adopted rubric works like any other: evidence for an imported item, scored by it.
+    let detail = w
+        .app
+        .get(
+            &format!("/api/v1/orgs/alpha/rubrics/{id}/1.0.0"),
+            &w.learner,
+        )
+        .await
+        .expect(200);
+    let criteria = detail["rubric"]["criteria"].as_array().unwrap().clone();
+    assert_eq!(criteria.len(), 2, "{detail}");
+    let sub = w
+        .app
+        .post(
+            "/api/v1/orgs/alpha/competencies/01197525-3845-5482-a017-7b003b1b7189/evidence",
+            &w.learner,
+            json!({"rubric": id, "text": "My essay"}),
+        )
+        .await
+        .expect(201);
+    let scores: Vec<Value> = criteria
+        .iter()
+        .map(|c| json!({"criterion": c["id"], "level": "exceeds"}))
+        .collect();
+    let scored = w
+        .app
+        .post(&score_path(&sub), &w.reviewer, json!({"criteria": scores}))
+        .await
+        .expect(200);
+    assert_eq!(scored["outcome"], "mastered", "{scored}");
 }

@@ -5,11 +5,17 @@
 //! repeated `link`, repeated `file`) or JSON (`{"rubric", "rubric_version", "text", "links"}`,
 //! no files). Files are checked twice: the declared media type must be one of the allowed ones
 //! and the bytes must look like it (magic numbers; text must be UTF-8), otherwise 415. Each file
-//! may be at most `import_max_body_bytes` (the configured limit for large uploads), otherwise
-//! 413. Accepted files are stored by SHA-256 under `<data_dir>/evidence/`, once per content.
+//! may be at most `evidence_max_bytes` (`TESSERA_EVIDENCE_MAX_BYTES`), otherwise 413. Accepted
+//! files are stored by SHA-256 under `<data_dir>/evidence/`, once per content.
+//!
+//! Mastery before progression: when the competency's framework gates prerequisites (the
+//! default) and the learner has no exception, a submission while a prerequisite is not mastered
+//! is refused with 409 `prerequisites-not-mastered`, naming each one.
 //!
 //! Only the learner themself, and the organisation's reviewers, teachers and admins, may read a
-//! learner's submissions; anyone else gets 404.
+//! learner's submissions or download their files; anyone else gets 404. A download is always an
+//! attachment of its checked media type with `X-Content-Type-Options: nosniff`, so a file
+//! crafted to look like HTML or script is never rendered in the service's origin.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit_evidence))
         .routes(routes!(list_submissions))
+        .routes(routes!(download_file))
         // Files are bigger than the general body limit; the handler enforces its own.
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
@@ -136,7 +143,7 @@ async fn parse_multipart(mut mp: Multipart, limit: usize) -> Result<Parsed, AppE
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large(limit)
         } else {
-            AppError::InvalidBody(e.body_text()).into()
+            AppError::InvalidBody(e.body_text())
         }
     };
     while let Some(mut field) = mp.next_field().await.map_err(bad)? {
@@ -180,7 +187,7 @@ async fn parse_multipart(mut mp: Multipart, limit: usize) -> Result<Parsed, AppE
                 "text" => p.text = Some(text),
                 "link" => p.links.push(text),
                 other => {
-                    return Err(AppError::InvalidBody(format!("unknown field `{other}`")).into());
+                    return Err(AppError::InvalidBody(format!("unknown field `{other}`")));
                 }
             }
         }
@@ -205,13 +212,20 @@ async fn submit_evidence(
     caller.require_role(&org.id, |r| r == Role::Learner)?;
     if caller.is_platform_admin() && !caller.roles_in(&org.id).any(|r| r == Role::Learner) {
         // Evidence is a learner's own; nobody submits on someone else's behalf.
-        return Err(AppError::Forbidden.into());
+        return Err(AppError::Forbidden);
     }
     let competency = state.store.competency(&competency_id).await?;
     if competency.org_id != org.id {
-        return Err(AppError::NotFound.into());
+        return Err(AppError::NotFound);
     }
-    let limit = state.config.import_max_body_bytes;
+    let unmet = state
+        .store
+        .unmet_prerequisites(&competency.framework_id, caller.user_id(), &competency.id)
+        .await?;
+    if !unmet.is_empty() {
+        return Err(AppError::PrerequisitesNotMastered(unmet));
+    }
+    let limit = state.config.evidence_max_bytes;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -248,7 +262,7 @@ async fn submit_evidence(
             files: Vec::new(),
         }
     } else {
-        return Err(AppError::UnsupportedMediaType.into());
+        return Err(AppError::UnsupportedMediaType);
     };
 
     let rubric_id = parsed.rubric.ok_or(AppError::Validation {
@@ -260,15 +274,13 @@ async fn submit_evidence(
         return Err(AppError::Validation {
             field: "text",
             reason: format!("at most {MAX_TEXT_LEN} bytes"),
-        }
-        .into());
+        });
     }
     if parsed.links.len() > MAX_LINKS {
         return Err(AppError::Validation {
             field: "links",
             reason: format!("at most {MAX_LINKS} links"),
-        }
-        .into());
+        });
     }
     for link in &parsed.links {
         let ok = (link.starts_with("https://") || link.starts_with("http://"))
@@ -279,16 +291,14 @@ async fn submit_evidence(
                 field: "links",
                 reason: "each link must be an http(s) URL without spaces, at most 2048 characters"
                     .into(),
-            }
-            .into());
+            });
         }
     }
     if text.is_none() && parsed.links.is_empty() && parsed.files.is_empty() {
         return Err(AppError::Validation {
             field: "text",
             reason: "evidence needs text, a link or a file".into(),
-        }
-        .into());
+        });
     }
     let (rubric_row, rubric) = state
         .store
@@ -296,7 +306,7 @@ async fn submit_evidence(
         .await
         .map_err(|e| match e {
             tessera_store::StoreError::NotFound => {
-                AppError::from(AppError::InvalidReference("no such rubric version"))
+                AppError::InvalidReference("no such rubric version")
             }
             other => other.into(),
         })?;
@@ -385,4 +395,132 @@ async fn list_submissions(
     Ok(AppJson(
         state.store.submissions(&org.id, &user, None).await?,
     ))
+}
+
+/// The bytes of one evidence file, as an attachment. The learner who submitted it, and the
+/// organisation's reviewers, teachers and admins; anyone else gets 404. `position` is the file's
+/// 0-based place in the submission (as listed in `files`).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/submissions/{id}/files/{position}", tag = "review",
+    params(("slug" = String, Path), ("id" = String, Path), ("position" = u32, Path)),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The file, with its media type, as an attachment",
+            content_type = "application/octet-stream"),
+        (status = "4XX", body = ProblemDoc, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all)]
+async fn download_file(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    AppPath((slug, submission_id, position)): AppPath<(String, String, u32)>,
+) -> Result<axum::response::Response, AppError> {
+    let org = state.store.org_by_slug(&slug).await?;
+    caller.require_member(&org.id)?;
+    let stored = state
+        .store
+        .evidence_file(&submission_id, i64::from(position))
+        .await?;
+    if stored.org_id != org.id {
+        return Err(AppError::NotFound);
+    }
+    may_read_learner(&caller, &org.id, &stored.learner_id)?;
+    let file = stored.file;
+    // The address is ours (hex SHA-256), but check it before it becomes a path.
+    if file.sha256.len() != 64 || !file.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::internal(std::io::Error::other(
+            "stored evidence digest is not hex SHA-256",
+        )));
+    }
+    let path = state
+        .config
+        .data_dir
+        .join("evidence")
+        .join(&file.sha256[..2])
+        .join(&file.sha256);
+    // Held in memory: files are at most `evidence_max_bytes` (≤ 1 GiB by configuration).
+    let bytes = tokio::fs::read(&path).await.map_err(AppError::internal)?;
+    let media_type = if ALLOWED_MEDIA_TYPES.contains(&file.media_type.as_str()) {
+        if file.media_type == "text/plain" {
+            "text/plain; charset=utf-8".to_owned()
+        } else {
+            file.media_type.clone()
+        }
+    } else {
+        "application/octet-stream".to_owned()
+    };
+    let disposition = content_disposition(file.filename.as_deref(), &file.sha256);
+    let mut response = axum::response::Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    let value = |v: &str| {
+        header::HeaderValue::from_str(v).map_err(|e| AppError::internal(std::io::Error::other(e)))
+    };
+    headers.insert(header::CONTENT_TYPE, value(&media_type)?);
+    headers.insert(header::CONTENT_DISPOSITION, value(&disposition)?);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    // A learner's work: never kept by shared caches; never run as a page if opened directly.
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    Ok(response)
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` for the learner's file name: the plain form
+/// keeps printable ASCII other than quotes and backslashes, the encoded form the whole name.
+/// Without a name: `evidence-<first 12 hex of the digest>`.
+pub fn content_disposition(filename: Option<&str>, sha256: &str) -> String {
+    let name = filename
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("evidence-{}", &sha256[..12.min(sha256.len())]));
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn file_names_cannot_break_out_of_the_header() {
+        assert_eq!(
+            content_disposition(Some("work.pdf"), "ab"),
+            "attachment; filename=\"work.pdf\"; filename*=UTF-8''work.pdf"
+        );
+        assert_eq!(
+            content_disposition(Some("../x\"y\r\n.pdf"), "ab"),
+            "attachment; filename=\"x_y__.pdf\"; filename*=UTF-8''x%22y%0D%0A.pdf"
+        );
+        assert_eq!(
+            content_disposition(Some("Übung 1.png"), "ab"),
+            "attachment; filename=\"_bung 1.png\"; filename*=UTF-8''%C3%9Cbung%201.png"
+        );
+        assert_eq!(
+            content_disposition(None, "0123456789abcdef"),
+            "attachment; filename=\"evidence-0123456789ab\"; filename*=UTF-8''evidence-0123456789ab"
+        );
+    }
 }

@@ -108,7 +108,7 @@ async fn override_outcome(
     caller.require_role(&org.id, |r| r == Role::Teacher)?;
     let competency = state.store.competency(&competency_id).await?;
     if competency.org_id != org.id || !state.store.is_member(&org.id, &user).await? {
-        return Err(AppError::NotFound.into());
+        return Err(AppError::NotFound);
     }
     let action = match body.to {
         OverrideTo::Mastered => OverrideAction::Set(Outcome::Mastered),
