@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::error::Error;
+use crate::error::{DidError, Error};
 use crate::keys::PublicKey;
 
 /// A verification method: one public key and the entity that controls it.
@@ -54,13 +54,11 @@ impl ControllerDocument {
     /// Parses a controller document (or a DID document). Keys that are not Ed25519 are skipped
     /// rather than rejected: a DID document may list other key types for other purposes.
     pub fn from_json(value: &Value) -> Result<Self, Error> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| Error::Did("a controller document must be a JSON object".into()))?;
+        let obj = value.as_object().ok_or(DidError::DocumentNotAnObject)?;
         let id = obj
             .get("id")
             .and_then(Value::as_str)
-            .ok_or_else(|| Error::Did("the controller document has no `id`".into()))?
+            .ok_or(DidError::DocumentWithoutId)?
             .to_owned();
         let mut doc = ControllerDocument {
             id: id.clone(),
@@ -82,9 +80,7 @@ impl ControllerDocument {
                     }
                 }
                 _ => {
-                    return Err(Error::Did(
-                        "assertionMethod entries must be ids or objects".into(),
-                    ));
+                    return Err(DidError::BadAssertionMethod.into());
                 }
             }
         }
@@ -95,11 +91,14 @@ impl ControllerDocument {
     pub fn for_did_key(did: &str) -> Result<Self, Error> {
         let multibase = did
             .strip_prefix("did:key:")
-            .ok_or_else(|| Error::Did(format!("{did} is not a did:key")))?;
+            .ok_or_else(|| DidError::NotDidKey {
+                did: did.to_owned(),
+            })?;
         if !multibase.starts_with('z') {
-            return Err(Error::Did(format!(
-                "{did}: a did:key value must be base58btc (start with `z`)"
-            )));
+            return Err(DidError::DidKeyNotBase58 {
+                did: did.to_owned(),
+            }
+            .into());
         }
         let public_key = PublicKey::from_multibase(multibase)?;
         let vm_id = format!("{did}#{multibase}");
@@ -141,13 +140,11 @@ fn absolute(reference: &str, base: &str) -> String {
 
 /// Parses one verification method object; `Ok(None)` for a key type this crate does not use.
 fn parse_method(value: &Value, base: &str) -> Result<Option<VerificationMethod>, Error> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| Error::Did("a verification method must be an object".into()))?;
+    let obj = value.as_object().ok_or(DidError::MethodNotAnObject)?;
     let id = obj
         .get("id")
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::Did("a verification method has no `id`".into()))?;
+        .ok_or(DidError::MethodWithoutId)?;
     let id = absolute(id, base);
     let controller = obj
         .get("controller")
@@ -195,17 +192,15 @@ fn ed25519_from_jwk(jwk: &Value) -> Result<Option<PublicKey>, Error> {
         return Ok(None);
     }
     if jwk.get("d").is_some() {
-        return Err(Error::Did(
-            "a published JWK must not contain the private key `d`".into(),
-        ));
+        return Err(DidError::JwkWithPrivateKey.into());
     }
     let x = jwk
         .get("x")
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::Did("an Ed25519 JWK has no `x`".into()))?;
+        .ok_or(DidError::JwkWithoutX)?;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(x)
-        .map_err(|_| Error::Did("the JWK `x` is not base64url".into()))?;
+        .map_err(|_| DidError::JwkXNotBase64url)?;
     PublicKey::from_bytes(&raw).map(Some)
 }
 
@@ -299,7 +294,7 @@ impl KeyResolver {
             let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
             let base = id.split('#').next().unwrap_or_default().to_owned();
             let vm = parse_method(value, &base)?
-                .ok_or_else(|| Error::Did(format!("{id} is not an Ed25519 key")))?;
+                .ok_or_else(|| DidError::NotEd25519 { id: id.to_owned() })?;
             self.methods.insert(vm.id.clone(), vm);
         } else {
             let doc = ControllerDocument::from_json(value)?;

@@ -52,18 +52,243 @@ pub enum Error {
 
     /// A DID, verification method id or controller document is malformed.
     #[error("invalid DID or controller document: {0}")]
-    Did(String),
+    Did(#[from] DidError),
 
-    /// A signing option is invalid (for example a `created` that is not an XSD dateTime).
-    #[error("invalid proof option `{option}`: {reason}")]
-    ProofOption {
-        option: &'static str,
-        reason: String,
-    },
+    /// A signing option, or a proof field `tessera canon` reads, is invalid (for example a
+    /// `created` that is not an XSD dateTime).
+    #[error("invalid proof option `{option}`: {error}", option = .0.option(), error = .0)]
+    ProofOption(#[from] ProofOptionError),
 
-    /// A Bitstring Status List could not be encoded or decoded.
+    /// A Bitstring Status List could not be built, encoded or decoded.
     #[error("status list: {0}")]
-    StatusList(String),
+    StatusList(#[from] StatusListError),
+}
+
+impl Error {
+    /// A stable, machine-readable code for the kind of error (for logs, problem+json `code`s and
+    /// exit-status decisions); the `Display` text is for people and may be reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::TooLarge { .. } => "too_large",
+            Error::TooDeep { .. } => "too_deep",
+            Error::EmbeddingTooDeep { .. } => "embedding_too_deep",
+            Error::Json(_) => "json",
+            Error::NotAnObject => "not_an_object",
+            Error::Canon(_) => "canon",
+            Error::Jcs(_) => "jcs",
+            Error::Multibase { .. } => "multibase",
+            Error::Key(_) => "key",
+            Error::Did(_) => "did",
+            Error::ProofOption(_) => "proof_option",
+            Error::StatusList(_) => "status_list",
+        }
+    }
+}
+
+/// What is wrong with a DID, a verification method or a controller document supplied by the
+/// caller (a DID document for did:web, an https controller document, a stand-alone Multikey).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DidError {
+    /// The controller document is not a JSON object.
+    #[error("a controller document must be a JSON object")]
+    DocumentNotAnObject,
+    /// The controller document has no string `id`.
+    #[error("the controller document has no `id`")]
+    DocumentWithoutId,
+    /// An `assertionMethod` entry is neither a reference nor an embedded method.
+    #[error("assertionMethod entries must be ids or objects")]
+    BadAssertionMethod,
+    /// The identifier is not a did:key.
+    #[error("{did} is not a did:key")]
+    NotDidKey { did: String },
+    /// A did:key whose value is not base58btc multibase.
+    #[error("{did}: a did:key value must be base58btc (start with `z`)")]
+    DidKeyNotBase58 { did: String },
+    /// A verification method is not a JSON object.
+    #[error("a verification method must be an object")]
+    MethodNotAnObject,
+    /// A verification method has no string `id`.
+    #[error("a verification method has no `id`")]
+    MethodWithoutId,
+    /// A published JWK carries its private part.
+    #[error("a published JWK must not contain the private key `d`")]
+    JwkWithPrivateKey,
+    /// An Ed25519 JWK without `x`.
+    #[error("an Ed25519 JWK has no `x`")]
+    JwkWithoutX,
+    /// The JWK `x` is not base64url.
+    #[error("the JWK `x` is not base64url")]
+    JwkXNotBase64url,
+    /// A stand-alone key document that holds no Ed25519 key.
+    #[error("{id} is not an Ed25519 key")]
+    NotEd25519 { id: String },
+}
+
+impl DidError {
+    /// A stable code for this case.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DidError::DocumentNotAnObject => "did_document_not_an_object",
+            DidError::DocumentWithoutId => "did_document_without_id",
+            DidError::BadAssertionMethod => "did_bad_assertion_method",
+            DidError::NotDidKey { .. } => "did_not_did_key",
+            DidError::DidKeyNotBase58 { .. } => "did_key_not_base58btc",
+            DidError::MethodNotAnObject => "did_method_not_an_object",
+            DidError::MethodWithoutId => "did_method_without_id",
+            DidError::JwkWithPrivateKey => "did_jwk_with_private_key",
+            DidError::JwkWithoutX => "did_jwk_without_x",
+            DidError::JwkXNotBase64url => "did_jwk_x_not_base64url",
+            DidError::NotEd25519 { .. } => "did_not_ed25519",
+        }
+    }
+}
+
+/// What is wrong with a proof's `type` and `cryptosuite`. In verification this is a failed
+/// `proof` check (a verdict); it is an [`Error`] only where the caller asked for the signing
+/// input of the proof (`tessera canon`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofSuiteError {
+    /// The proof has no `type`.
+    #[error("the proof has no type")]
+    NoType,
+    /// A `DataIntegrityProof` without `cryptosuite`.
+    #[error("a DataIntegrityProof must name its cryptosuite")]
+    NoCryptosuite,
+    /// A cryptosuite this crate does not implement.
+    #[error("the cryptosuite {cryptosuite:?} is not supported (eddsa-rdfc-2022, eddsa-jcs-2022)")]
+    UnsupportedCryptosuite { cryptosuite: String },
+    /// A proof type this crate does not implement.
+    #[error(
+        "the proof type {proof_type:?} is not supported (DataIntegrityProof, Ed25519Signature2020)"
+    )]
+    UnsupportedType { proof_type: String },
+}
+
+/// What is wrong with a proof's `previousProof` (Data Integrity proof chains).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PreviousProofError {
+    /// `previousProof` is neither a string nor a list.
+    #[error("previousProof must be a string or a list of strings")]
+    NotStringOrList,
+    /// A list entry is not a string.
+    #[error("previousProof entries must be strings")]
+    EntryNotString,
+    /// The referenced proof is not in the document's proof set.
+    #[error("previousProof {id} is not in the proof set")]
+    NotInProofSet { id: String },
+}
+
+/// An invalid signing option, or a proof field read to compute a signing input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofOptionError {
+    /// A cryptosuite name this crate cannot sign with.
+    #[error("{value:?} is not supported (eddsa-rdfc-2022, eddsa-jcs-2022)")]
+    UnsupportedCryptosuite { value: String },
+    /// `created` or `expires` is not an XSD dateTime.
+    #[error("{value:?} is not an XSD dateTime (e.g. 2024-05-01T12:00:00Z)")]
+    NotDateTime { option: &'static str, value: String },
+    /// The verification method is empty or not a URL.
+    #[error("{value:?} must be an absolute URL or DID URL")]
+    VerificationMethod { value: String },
+    /// A proof in the document is not a JSON object.
+    #[error("a proof must be a JSON object")]
+    ProofNotAnObject,
+    /// A proof in the document names a type or cryptosuite this crate does not know.
+    #[error(transparent)]
+    Suite(#[from] ProofSuiteError),
+    /// A proof in the document has a broken `previousProof`.
+    #[error(transparent)]
+    PreviousProof(#[from] PreviousProofError),
+}
+
+impl ProofOptionError {
+    /// The option or proof field at fault.
+    pub fn option(&self) -> &'static str {
+        match self {
+            ProofOptionError::UnsupportedCryptosuite { .. } => "cryptosuite",
+            ProofOptionError::NotDateTime { option, .. } => option,
+            ProofOptionError::VerificationMethod { .. } => "verificationMethod",
+            ProofOptionError::ProofNotAnObject => "proof",
+            ProofOptionError::Suite(_) => "type",
+            ProofOptionError::PreviousProof(_) => "previousProof",
+        }
+    }
+
+    /// A stable code for this case.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProofOptionError::UnsupportedCryptosuite { .. } => "unsupported_cryptosuite",
+            ProofOptionError::NotDateTime { .. } => "not_a_datetime",
+            ProofOptionError::VerificationMethod { .. } => "bad_verification_method",
+            ProofOptionError::ProofNotAnObject => "proof_not_an_object",
+            ProofOptionError::Suite(ProofSuiteError::NoType) => "proof_without_type",
+            ProofOptionError::Suite(ProofSuiteError::NoCryptosuite) => "proof_without_cryptosuite",
+            ProofOptionError::Suite(ProofSuiteError::UnsupportedCryptosuite { .. }) => {
+                "unsupported_cryptosuite"
+            }
+            ProofOptionError::Suite(ProofSuiteError::UnsupportedType { .. }) => {
+                "unsupported_proof_type"
+            }
+            ProofOptionError::PreviousProof(_) => "bad_previous_proof",
+        }
+    }
+}
+
+/// What is wrong with a Bitstring Status List or a request to build one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusListError {
+    /// `statusSize` outside 1..=32 bits.
+    #[error("statusSize must be between 1 and 32, not {size}")]
+    StatusSize { size: u8 },
+    /// More entries than the size limit allows.
+    #[error("{entries} entries is too many")]
+    TooManyEntries { entries: usize },
+    /// An index past the end of the list.
+    #[error("index {index} is past the end of a {len}-entry list")]
+    IndexOutOfRange { index: usize, len: usize },
+    /// A value wider than `statusSize` bits.
+    #[error("value {value} does not fit in {bits} bits")]
+    ValueTooWide { value: u32, bits: usize },
+    /// `encodedList` is not base64url.
+    #[error("encodedList is not base64url")]
+    NotBase64url,
+    /// `encodedList` is not GZIP data.
+    #[error("encodedList is not GZIP data: {0}")]
+    NotGzip(#[source] std::io::Error),
+    /// The list inflates beyond the size limit (a decompression bomb).
+    #[error("the list inflates to more than {limit} bytes")]
+    Inflated { limit: usize },
+    /// Shorter than the 131,072-bit minimum the specification requires.
+    #[error(
+        "the list has {bits} bits, fewer than the required minimum of {minimum} (STATUS_LIST_LENGTH_ERROR)"
+    )]
+    TooShort { bits: usize, minimum: usize },
+    /// The status list credential has no `id` to be found by.
+    #[error("the status list credential has no `id`")]
+    CredentialWithoutId,
+}
+
+impl StatusListError {
+    /// A stable code for this case.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatusListError::StatusSize { .. } => "status_size",
+            StatusListError::TooManyEntries { .. } => "too_many_entries",
+            StatusListError::IndexOutOfRange { .. } => "index_out_of_range",
+            StatusListError::ValueTooWide { .. } => "value_too_wide",
+            StatusListError::NotBase64url => "not_base64url",
+            StatusListError::NotGzip(_) => "not_gzip",
+            StatusListError::Inflated { .. } => "inflated_too_large",
+            // The name the Bitstring Status List specification gives this error.
+            StatusListError::TooShort { .. } => "status_list_length_error",
+            StatusListError::CredentialWithoutId => "credential_without_id",
+        }
+    }
 }
 
 /// What is wrong with a key.

@@ -36,6 +36,9 @@ pub mod shape;
 pub mod status_list;
 pub mod verify;
 
-pub use error::{Error, KeyError};
+pub use error::{
+    DidError, Error, KeyError, PreviousProofError, ProofOptionError, ProofSuiteError,
+    StatusListError,
+};
 pub use report::{Check, CheckCode, CheckStatus, VerificationReport};
 pub use verify::{VerifyOptions, verify, verify_bytes};

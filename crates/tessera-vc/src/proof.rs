@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::canon;
 use crate::datetime;
-use crate::error::Error;
+use crate::error::{Error, PreviousProofError, ProofOptionError, ProofSuiteError};
 use crate::keys::{self, KeyPair};
 
 /// A cryptosuite this crate can sign with.
@@ -43,10 +43,10 @@ impl std::str::FromStr for Cryptosuite {
         match s {
             "eddsa-rdfc-2022" => Ok(Cryptosuite::EddsaRdfc2022),
             "eddsa-jcs-2022" => Ok(Cryptosuite::EddsaJcs2022),
-            other => Err(Error::ProofOption {
-                option: "cryptosuite",
-                reason: format!("{other:?} is not supported (eddsa-rdfc-2022, eddsa-jcs-2022)"),
-            }),
+            other => Err(ProofOptionError::UnsupportedCryptosuite {
+                value: other.to_owned(),
+            }
+            .into()),
         }
     }
 }
@@ -64,7 +64,7 @@ pub enum ProofSuite {
 
 impl ProofSuite {
     /// Reads the suite from a proof's `type` and `cryptosuite`.
-    pub fn of(proof: &Map<String, Value>) -> Result<Self, String> {
+    pub fn of(proof: &Map<String, Value>) -> Result<Self, ProofSuiteError> {
         let ty = proof.get("type").and_then(Value::as_str);
         let suite = proof.get("cryptosuite").and_then(Value::as_str);
         match (ty, suite) {
@@ -73,16 +73,16 @@ impl ProofSuite {
             }
             (Some("DataIntegrityProof"), Some("eddsa-jcs-2022")) => Ok(ProofSuite::EddsaJcs2022),
             (Some("Ed25519Signature2020"), None) => Ok(ProofSuite::Ed25519Signature2020),
-            (Some("DataIntegrityProof"), None) => {
-                Err("a DataIntegrityProof must name its cryptosuite".into())
+            (Some("DataIntegrityProof"), None) => Err(ProofSuiteError::NoCryptosuite),
+            (Some("DataIntegrityProof"), Some(other)) => {
+                Err(ProofSuiteError::UnsupportedCryptosuite {
+                    cryptosuite: other.to_owned(),
+                })
             }
-            (Some("DataIntegrityProof"), Some(other)) => Err(format!(
-                "the cryptosuite {other:?} is not supported (eddsa-rdfc-2022, eddsa-jcs-2022)"
-            )),
-            (Some(other), _) => Err(format!(
-                "the proof type {other:?} is not supported (DataIntegrityProof, Ed25519Signature2020)"
-            )),
-            (None, _) => Err("the proof has no type".into()),
+            (Some(other), _) => Err(ProofSuiteError::UnsupportedType {
+                proof_type: other.to_owned(),
+            }),
+            (None, _) => Err(ProofSuiteError::NoType),
         }
     }
 
@@ -234,17 +234,18 @@ fn proof_config(
         if let Some(text) = value
             && datetime::parse(text).is_none()
         {
-            return Err(Error::ProofOption {
+            return Err(ProofOptionError::NotDateTime {
                 option,
-                reason: format!("{text:?} is not an XSD dateTime (e.g. 2024-05-01T12:00:00Z)"),
-            });
+                value: text.clone(),
+            }
+            .into());
         }
     }
     if options.verification_method.is_empty() || options.verification_method.contains(' ') {
-        return Err(Error::ProofOption {
-            option: "verificationMethod",
-            reason: "must be an absolute URL or DID URL".into(),
-        });
+        return Err(ProofOptionError::VerificationMethod {
+            value: options.verification_method.clone(),
+        }
+        .into());
     }
     let mut config = Map::new();
     if let Some(id) = &options.id {
@@ -351,7 +352,7 @@ pub fn unsecured_document_for(
     document: &Map<String, Value>,
     proof: &Map<String, Value>,
     all_proofs: &[&Value],
-) -> Result<Value, String> {
+) -> Result<Value, PreviousProofError> {
     let mut unsecured = document.clone();
     unsecured.remove("proof");
     let previous: Vec<&str> = match proof.get("previousProof") {
@@ -359,16 +360,16 @@ pub fn unsecured_document_for(
         Some(Value::String(id)) => vec![id.as_str()],
         Some(Value::Array(ids)) => ids
             .iter()
-            .map(|v| v.as_str().ok_or("previousProof entries must be strings"))
+            .map(|v| v.as_str().ok_or(PreviousProofError::EntryNotString))
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err("previousProof must be a string or a list of strings".into()),
+        Some(_) => return Err(PreviousProofError::NotStringOrList),
     };
     let mut matching = Vec::with_capacity(previous.len());
     for id in previous {
         let found = all_proofs
             .iter()
             .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
-            .ok_or_else(|| format!("previousProof {id} is not in the proof set"))?;
+            .ok_or_else(|| PreviousProofError::NotInProofSet { id: id.to_owned() })?;
         matching.push((*found).clone());
     }
     unsecured.insert("proof".into(), Value::Array(matching));
@@ -394,19 +395,12 @@ pub fn signing_inputs(document: &Value) -> Result<Vec<SigningInput>, Error> {
     }
     let mut out = Vec::with_capacity(proofs.len());
     for proof in &proofs {
-        let proof = proof.as_object().ok_or(Error::ProofOption {
-            option: "proof",
-            reason: "a proof must be a JSON object".into(),
-        })?;
-        let suite = ProofSuite::of(proof).map_err(|reason| Error::ProofOption {
-            option: "type",
-            reason,
-        })?;
+        let proof = proof
+            .as_object()
+            .ok_or(ProofOptionError::ProofNotAnObject)?;
+        let suite = ProofSuite::of(proof).map_err(ProofOptionError::from)?;
         let mut unsecured =
-            unsecured_document_for(obj, proof, &proofs).map_err(|reason| Error::ProofOption {
-                option: "previousProof",
-                reason,
-            })?;
+            unsecured_document_for(obj, proof, &proofs).map_err(ProofOptionError::from)?;
         if suite == ProofSuite::EddsaJcs2022
             && let (Some(ctx), Some(map)) = (proof.get("@context"), unsecured.as_object_mut())
         {

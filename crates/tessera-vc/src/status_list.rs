@@ -16,7 +16,7 @@ use base64::Engine as _;
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
 use serde_json::{Value, json};
 
-use crate::error::Error;
+use crate::error::{Error, StatusListError};
 
 /// The minimum number of bits of an uncompressed list (16 KiB).
 pub const MIN_BITS: usize = 131_072;
@@ -38,7 +38,7 @@ impl StatusList {
         let bits = entries
             .checked_mul(usize::from(status_size))
             .filter(|b| *b <= MAX_BYTES * 8)
-            .ok_or_else(|| Error::StatusList(format!("{entries} entries is too many")))?
+            .ok_or(StatusListError::TooManyEntries { entries })?
             .max(MIN_BITS);
         Ok(StatusList {
             bytes: vec![0; bits.div_ceil(8)],
@@ -78,16 +78,15 @@ impl StatusList {
     /// Sets entry `index` to `value` (which must fit in `status_size` bits).
     pub fn set(&mut self, index: usize, value: u32) -> Result<(), Error> {
         if index >= self.len() {
-            return Err(Error::StatusList(format!(
-                "index {index} is past the end of a {}-entry list",
-                self.len()
-            )));
+            return Err(StatusListError::IndexOutOfRange {
+                index,
+                len: self.len(),
+            }
+            .into());
         }
         let size = usize::from(self.status_size);
         if size < 32 && value >> size != 0 {
-            return Err(Error::StatusList(format!(
-                "value {value} does not fit in {size} bits"
-            )));
+            return Err(StatusListError::ValueTooWide { value, bits: size }.into());
         }
         let start = index * size;
         for (i, bit) in (start..start + size).enumerate() {
@@ -123,22 +122,21 @@ impl StatusList {
         let body = encoded.strip_prefix('u').unwrap_or(encoded);
         let compressed = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(body.trim_end_matches('='))
-            .map_err(|_| Error::StatusList("encodedList is not base64url".into()))?;
+            .map_err(|_| StatusListError::NotBase64url)?;
         let mut bytes = Vec::new();
         GzDecoder::new(compressed.as_slice())
             .take(MAX_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::StatusList(format!("encodedList is not GZIP data: {e}")))?;
+            .map_err(StatusListError::NotGzip)?;
         if bytes.len() > MAX_BYTES {
-            return Err(Error::StatusList(format!(
-                "the list inflates to more than {MAX_BYTES} bytes"
-            )));
+            return Err(StatusListError::Inflated { limit: MAX_BYTES }.into());
         }
         if bytes.len() * 8 < MIN_BITS {
-            return Err(Error::StatusList(format!(
-                "the list has {} bits, fewer than the required minimum of {MIN_BITS} (STATUS_LIST_LENGTH_ERROR)",
-                bytes.len() * 8
-            )));
+            return Err(StatusListError::TooShort {
+                bits: bytes.len() * 8,
+                minimum: MIN_BITS,
+            }
+            .into());
         }
         Ok(StatusList { bytes, status_size })
     }
@@ -148,9 +146,7 @@ fn check_status_size(status_size: u8) -> Result<(), Error> {
     if (1..=32).contains(&status_size) {
         Ok(())
     } else {
-        Err(Error::StatusList(format!(
-            "statusSize must be between 1 and 32, not {status_size}"
-        )))
+        Err(StatusListError::StatusSize { size: status_size }.into())
     }
 }
 
@@ -413,8 +409,32 @@ mod tests {
         };
         let err = StatusList::decode(&bomb.encode(), 1).unwrap_err();
         assert!(err.to_string().contains("inflates"), "{err}");
-        assert!(StatusList::decode("u!!!", 1).is_err());
-        assert!(StatusList::decode("uAAAA", 1).is_err());
+        assert!(
+            matches!(err, Error::StatusList(StatusListError::Inflated { .. })),
+            "{err:?}"
+        );
+        let short = StatusList::decode(&short.encode(), 1).unwrap_err();
+        assert!(
+            matches!(
+                short,
+                Error::StatusList(StatusListError::TooShort {
+                    bits: 8192,
+                    minimum: MIN_BITS
+                })
+            ),
+            "{short:?}"
+        );
+        let not_base64 = StatusList::decode("u!!!", 1).unwrap_err();
+        assert!(
+            matches!(not_base64, Error::StatusList(StatusListError::NotBase64url)),
+            "{not_base64:?}"
+        );
+        let not_gzip = StatusList::decode("uAAAA", 1).unwrap_err();
+        assert!(
+            matches!(not_gzip, Error::StatusList(StatusListError::NotGzip(_))),
+            "{not_gzip:?}"
+        );
+        assert_eq!(not_gzip.code(), "status_list");
     }
 
     #[test]

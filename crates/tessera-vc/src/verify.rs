@@ -18,7 +18,7 @@ use crate::canon::{self, CanonError};
 use crate::contexts;
 use crate::datetime;
 use crate::did::{KeyResolver, VerificationMethod};
-use crate::error::Error;
+use crate::error::{Error, StatusListError};
 use crate::keys;
 use crate::proof::{self, ProofSuite};
 use crate::report::{Check, CheckCode, CheckStatus, EmbeddedReport, VerificationReport};
@@ -126,7 +126,7 @@ impl VerifyOptions {
         let id = credential
             .get("id")
             .and_then(Value::as_str)
-            .ok_or_else(|| Error::StatusList("the status list credential has no `id`".into()))?
+            .ok_or(StatusListError::CredentialWithoutId)?
             .to_owned();
         self.cache = ListCache::default();
         self.status_lists.insert(id, credential);
@@ -611,7 +611,7 @@ fn verify_one(
     };
     let suite = match ProofSuite::of(proof) {
         Ok(s) => s,
-        Err(reason) => return Ok(ProofOutcome::failed(reason)),
+        Err(reason) => return Ok(ProofOutcome::failed(reason.to_string())),
     };
     let purpose = proof.get("proofPurpose").and_then(Value::as_str);
     if purpose != Some(options.proof_purpose.as_str()) {
@@ -687,7 +687,7 @@ fn verify_one(
     let mut own_unsecured = if chained {
         match proof::unsecured_document_for(document, proof, all_proofs) {
             Ok(d) => Some(d),
-            Err(reason) => return Ok(ProofOutcome::failed(reason)),
+            Err(reason) => return Ok(ProofOutcome::failed(reason.to_string())),
         }
     } else {
         None

@@ -240,10 +240,12 @@ fn signer_refuses_undefined_terms_and_unknown_contexts() {
             &key,
             &bad_created
         ),
-        Err(tessera_vc::Error::ProofOption {
-            option: "created",
-            ..
-        })
+        Err(tessera_vc::Error::ProofOption(
+            tessera_vc::ProofOptionError::NotDateTime {
+                option: "created",
+                ..
+            }
+        ))
     ));
 }
 
