@@ -122,8 +122,17 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
+/// 256 cases per property in the suite; `TESSERA_FUZZ_CASES=N` for a longer, time-boxed run
+/// (BENCHMARKS.md, issue 2: the fuzz run).
+fn cases() -> u32 {
+    std::env::var("TESSERA_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
