@@ -27,6 +27,8 @@ pub struct App {
     pub login_limiter: LoginLimiter,
     /// Issuing: the master key (loaded once) and the signed status lists in memory.
     pub issuing: crate::routes::issuing::Issuing,
+    /// Verification for anyone: fetch policy, HTTP client and document cache.
+    pub verifier: crate::routes::verify::service::Verifier,
 }
 
 /// The handle every handler gets: an `Arc` around [`App`].
@@ -45,6 +47,7 @@ impl AppState {
             uris,
             login_limiter,
             issuing: crate::routes::issuing::Issuing::from_env(),
+            verifier: Default::default(),
         }))
     }
 }

@@ -180,6 +180,8 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ("GET", "/orgs/{slug}/did.json", ALL, 200),
     ("GET", "/orgs/{slug}/status/{purpose}/{seq}", ALL, 200),
     ("GET", "/contexts/tessera/v1", ALL, 200),
+    // Verification for anyone (routes/verify.rs): a verdict for every caller.
+    ("POST", "/api/v1/verify", ALL, 200),
 ];
 
 struct World {
@@ -565,6 +567,16 @@ impl World {
                 ("/orgs/alpha/status/revocation/1".to_owned(), None)
             }
             ("GET", "/contexts/tessera/v1") => (template.to_owned(), None),
+            ("POST", "/api/v1/verify") => (
+                template.to_owned(),
+                // did:key: verifying it fetches nothing.
+                Some(
+                    serde_json::from_str(include_str!(
+                        "../../tessera-vc/tests/vectors/w3c-vc-di-eddsa/eddsa-rdfc-2022/signedDataInt.json"
+                    ))
+                    .unwrap(),
+                ),
+            ),
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
     }

@@ -1416,6 +1416,8 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDA"),
     ("GET", "/orgs/{slug}/agreement", "LDDDAADA"),
     ("POST", "/orgs/{slug}/review-settings", "LDDDDADA"),
+    ("GET", "/verify", "AAAAAAAA"),
+    ("POST", "/verify", "AAAAAAAA"),
 ];
 
 /// Routes whose forms are used before login: they carry the double-submit form token.

@@ -44,6 +44,7 @@ mod import;
 mod learning;
 mod orgs;
 mod review;
+mod verify;
 
 /// One page route: a method, a path pattern and its handler. Every page route is a row of
 /// [`page_routes`], which both [`router`] and the page authorization matrix
@@ -164,6 +165,9 @@ pub fn page_routes() -> Vec<PageRoute> {
         at_post("/orgs/{slug}/reviews/{review}", review::score),
         at_get("/orgs/{slug}/agreement", agreement::agreement),
         at_post("/orgs/{slug}/review-settings", agreement::set_share),
+        // Verification for anyone (no account, no CSRF: read-only).
+        at_get("/verify", verify::form),
+        verify::post_route(),
     ]
 }
 

@@ -27,6 +27,7 @@ pub mod reviews;
 pub mod rubrics;
 pub mod session;
 pub mod setup;
+pub mod verify;
 
 /// The OpenAPI document's fixed parts; the paths come from the routers.
 #[derive(OpenApi)]
@@ -75,6 +76,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(mastery::router())
         .merge(credentials::router())
         .merge(did::router())
+        .merge(verify::router())
 }
 
 /// Paging for list endpoints: `limit` (1–500, default 50) and `offset`.
