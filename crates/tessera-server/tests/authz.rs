@@ -152,6 +152,58 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         &[Who::Teacher, Who::Platform],
         200,
     ),
+    // Moderation, agreement, gating, exceptions, target dates, CASE rubrics, evidence files
+    // (routes/reviews.rs, reviews/progress.rs, reviews/adopt.rs, evidence.rs).
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/reviews/{id}/moderate",
+        &[Who::Teacher, Who::Admin, Who::Platform],
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/reviews/agreement", EDITORS, 200),
+    ("GET", "/api/v1/orgs/{slug}/review-settings", STAFF, 200),
+    ("PUT", "/api/v1/orgs/{slug}/review-settings", ADMINS, 200),
+    ("GET", "/api/v1/frameworks/{id}/gating", MEMBERS, 200),
+    ("PUT", "/api/v1/frameworks/{id}/gating", EDITORS, 200),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/prerequisite-exceptions",
+        STAFF,
+        200,
+    ),
+    (
+        "PUT",
+        "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/prerequisite-exception",
+        &[Who::Teacher, Who::Platform],
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/target-dates",
+        STAFF,
+        200,
+    ),
+    // The learner themself may too (review_api.rs); learner2 is the target here.
+    (
+        "PUT",
+        "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/target-date",
+        &[Who::Teacher, Who::Platform],
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/case-rubrics", MEMBERS, 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/case-rubrics/{id}/adopt",
+        EDITORS,
+        201,
+    ),
+    // learner2's file: the learner themself may too (review_api.rs).
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/submissions/{id}/files/{position}",
+        STAFF,
+        200,
+    ),
     // Issuing (routes/credentials.rs, routes/did.rs): teachers and admins issue and change
     // status; the learner and staff read; admins manage the issuer; anyone fetches what
     // verification needs.
@@ -192,6 +244,9 @@ struct World {
     framework_id: String,
     c1: String,
     c2: String,
+    /// For moderation fixtures (C.3) and evidence files (C.4).
+    c3: String,
+    c4: String,
     serial: std::cell::Cell<u32>,
 }
 
@@ -242,6 +297,14 @@ impl World {
             .post(&path, &teacher, json!({"code": "C.2", "statement": "Adds"}))
             .await
             .expect(201);
+        let [c3, c4] = [("C.3", "Subtracts"), ("C.4", "Multiplies")].map(|(code, statement)| {
+            app.post(
+                &path,
+                &teacher,
+                json!({"code": code, "statement": statement}),
+            )
+        });
+        let (c3, c4) = (c3.await.expect(201), c4.await.expect(201));
         Self {
             tokens: vec![
                 (Who::Anonymous, As::Anonymous),
@@ -257,6 +320,8 @@ impl World {
             framework_id,
             c1: c1["id"].as_str().unwrap().to_owned(),
             c2: c2["id"].as_str().unwrap().to_owned(),
+            c3: c3["id"].as_str().unwrap().to_owned(),
+            c4: c4["id"].as_str().unwrap().to_owned(),
             app,
             serial: std::cell::Cell::new(0),
         }
@@ -521,6 +586,67 @@ impl World {
                     Some(json!({"to": to, "reason": "matrix"})),
                 )
             }
+            ("POST", "/api/v1/orgs/{slug}/reviews/{id}/moderate") => {
+                let review = self.moderation_review().await;
+                (
+                    format!("/api/v1/orgs/alpha/reviews/{review}/moderate"),
+                    Some(all_at("novice")),
+                )
+            }
+            ("GET", "/api/v1/orgs/{slug}/reviews/agreement" | "/api/v1/orgs/{slug}/review-settings")
+            | ("GET", "/api/v1/orgs/{slug}/case-rubrics") => {
+                (template.replace("{slug}", "alpha"), None)
+            }
+            ("PUT", "/api/v1/orgs/{slug}/review-settings") => (
+                template.replace("{slug}", "alpha"),
+                Some(json!({"sample_per_mille": 0})),
+            ),
+            ("GET", "/api/v1/frameworks/{id}/gating") => {
+                (template.replace("{id}", &self.framework_id), None)
+            }
+            ("PUT", "/api/v1/frameworks/{id}/gating") => (
+                template.replace("{id}", &self.framework_id),
+                Some(json!({"gate_prerequisites": true})),
+            ),
+            (
+                "GET",
+                "/api/v1/orgs/{slug}/learners/{user}/prerequisite-exceptions"
+                | "/api/v1/orgs/{slug}/learners/{user}/target-dates",
+            ) => (
+                template
+                    .replace("{slug}", "alpha")
+                    .replace("{user}", &self.learner2_id),
+                None,
+            ),
+            ("PUT", "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/prerequisite-exception") => (
+                format!(
+                    "/api/v1/orgs/alpha/learners/{}/competencies/{}/prerequisite-exception",
+                    self.learner2_id, self.c2
+                ),
+                Some(json!({"reason": "matrix"})),
+            ),
+            ("PUT", "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/target-date") => (
+                format!(
+                    "/api/v1/orgs/alpha/learners/{}/competencies/{}/target-date",
+                    self.learner2_id, self.c1
+                ),
+                Some(json!({"target_date": "2027-06-30"})),
+            ),
+            ("POST", "/api/v1/orgs/{slug}/case-rubrics/{id}/adopt") => {
+                let id = self.case_rubric().await;
+                (
+                    format!("/api/v1/orgs/alpha/case-rubrics/{id}/adopt"),
+                    // A new version each time, so that an allowed caller creates one.
+                    Some(json!({"version": format!("1.0.{n}"), "every_criterion_at_least": "meets"})),
+                )
+            }
+            ("GET", "/api/v1/orgs/{slug}/submissions/{id}/files/{position}") => {
+                let submission = self.submission_with_file().await;
+                (
+                    format!("/api/v1/orgs/alpha/submissions/{submission}/files/0"),
+                    None,
+                )
+            }
             ("POST", "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/credential") => {
                 // A fresh mastery each time, so that an allowed caller issues a new credential.
                 self.fresh_mastery().await;
@@ -590,7 +716,7 @@ impl World {
         let start = toml.find("competencies = [").unwrap();
         let end = start + toml[start..].find(']').unwrap() + 1;
         let toml = format!(
-            "{}competencies = [\"C.1\", \"C.2\"]{}",
+            "{}competencies = [\"C.1\", \"C.2\", \"C.3\", \"C.4\"]{}",
             &toml[..start],
             &toml[end..]
         );
@@ -710,6 +836,189 @@ impl World {
         .unwrap();
         (c.id, c.status)
     }
+}
+
+/// The matrix rubric's criteria, all at `level`.
+fn all_at(level: &str) -> Value {
+    let criteria: Vec<Value> = [
+        "understanding",
+        "strategy",
+        "accuracy",
+        "reasoning",
+        "communication",
+    ]
+    .iter()
+    .map(|c| json!({"criterion": c, "level": level}))
+    .collect();
+    json!({ "criteria": criteria })
+}
+
+/// Moderation, CASE rubric and evidence file fixtures for the matrix (C.3, C.4, learner2).
+impl World {
+    /// A review of learner2's C.3 evidence waiting for a moderator: scored *mastered* by the
+    /// reviewer (sampled: the share is 1000 ‰ for that one score) and *not yet* by the admin of
+    /// beta (the store does not check roles), so the matrix's callers were neither reviewer.
+    async fn moderation_review(&self) -> String {
+        use tessera_review::CriterionScore;
+        use tessera_store::reviews::{QueueFilter, ReviewSettings, ReviewStage};
+        let store = &self.app.state.store;
+        let filter = QueueFilter {
+            competency: Some(self.c3.clone()),
+            learner: Some(self.learner2_id.clone()),
+            stage: Some(ReviewStage::Moderation),
+            ..QueueFilter::default()
+        };
+        if let Some(r) = store
+            .review_queue(&self.alpha_id, &filter, 1, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            return r.id;
+        }
+        let id = self.pending_review(&self.c3).await;
+        let (_, rubric) = store
+            .rubric(&self.alpha_id, "matrix-rubric", Some("1.0.0"))
+            .await
+            .unwrap();
+        let scored = |level: &str| {
+            let scores: Vec<CriterionScore> = [
+                "understanding",
+                "strategy",
+                "accuracy",
+                "reasoning",
+                "communication",
+            ]
+            .iter()
+            .map(|c| CriterionScore::new(*c, level))
+            .collect();
+            rubric.score(&scores).unwrap()
+        };
+        let reviewer = self.app.user_id(self.who(Who::Reviewer)).await;
+        let other = self.app.user_id(self.who(Who::OtherAdmin)).await;
+        let now = self.app.clock_now();
+        let share = |sample_per_mille| ReviewSettings { sample_per_mille };
+        store
+            .set_review_settings(&self.alpha_id, share(1000), &reviewer, now)
+            .await
+            .unwrap();
+        let review = store.review(&id).await.unwrap();
+        store
+            .score_review(&review, &reviewer, &scored("expert"), now)
+            .await
+            .unwrap();
+        store
+            .set_review_settings(&self.alpha_id, share(0), &reviewer, now)
+            .await
+            .unwrap();
+        let review = store.review(&id).await.unwrap();
+        store
+            .score_review(&review, &other, &scored("novice"), now)
+            .await
+            .unwrap();
+        assert_eq!(store.review(&id).await.unwrap().stage, "moderation");
+        id
+    }
+
+    /// The id of a CFRubric imported into alpha (importing a package with one if needed).
+    async fn case_rubric(&self) -> String {
+        let store = &self.app.state.store;
+        if let Some(r) = store
+            .case_rubrics(&self.alpha_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            return r.id;
+        }
+        self.app
+            .post(
+                "/api/v1/orgs/alpha/case-packages",
+                self.who(Who::Platform),
+                case_package_with_rubric(),
+            )
+            .await
+            .expect(201);
+        store.case_rubrics(&self.alpha_id).await.unwrap()[0]
+            .id
+            .clone()
+    }
+
+    /// The id of learner2's C.4 submission with one text file (stored like the route does).
+    async fn submission_with_file(&self) -> String {
+        use sha2::Digest;
+        let store = &self.app.state.store;
+        if let Some(s) = store
+            .submissions(&self.alpha_id, &self.learner2_id, Some(&self.c4))
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            return s.id;
+        }
+        self.matrix_rubric().await;
+        let bytes = b"learner2's notes";
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        let dir = self
+            .app
+            .state
+            .config
+            .data_dir
+            .join("evidence")
+            .join(&sha[..2]);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(&sha), bytes).unwrap();
+        store
+            .submit_evidence(
+                &tessera_store::evidence::NewSubmission {
+                    org_id: self.alpha_id.clone(),
+                    learner_id: self.learner2_id.clone(),
+                    competency_id: self.c4.clone(),
+                    rubric_id: "matrix-rubric".into(),
+                    rubric_version: "1.0.0".into(),
+                    text: None,
+                    links: Vec::new(),
+                    files: vec![tessera_store::evidence::NewFile {
+                        sha256: sha,
+                        media_type: "text/plain".into(),
+                        filename: Some("notes.txt".into()),
+                        size_bytes: bytes.len() as i64,
+                    }],
+                },
+                self.app.clock_now(),
+            )
+            .await
+            .unwrap()
+            .id
+    }
+}
+
+/// A CASE package with fresh identifiers: a document, one item, and a CFRubric assessing it.
+fn case_package_with_rubric() -> Value {
+    let mut package = case_package();
+    let item = package["CFItems"][0].clone();
+    let [rubric, criterion, meets, beginning] = [0; 4].map(|_| uuid::Uuid::new_v4().to_string());
+    let uri = |id: &str| format!("https://case.example.test/uri/{id}");
+    let level = |id: &str, quality: &str, score: u32, position: u32| {
+        json!({"identifier": id, "uri": uri(id), "quality": quality, "score": score,
+            "description": quality, "position": position, "rubricCriterionId": criterion,
+            "lastChangeDateTime": "2026-01-01T00:00:00Z"})
+    };
+    package["CFRubrics"] = json!([{
+        "identifier": rubric, "uri": uri(&rubric), "title": "Matrix CASE rubric",
+        "lastChangeDateTime": "2026-01-01T00:00:00Z",
+        "CFRubricCriteria": [{
+            "identifier": criterion, "uri": uri(&criterion), "category": "Quality",
+            "description": "Quality of the work", "position": 1, "rubricId": rubric,
+            "lastChangeDateTime": "2026-01-01T00:00:00Z",
+            "CFItemURI": {"title": "M.1", "identifier": item["identifier"], "uri": item["uri"]},
+            "CFRubricCriterionLevels": [level(&meets, "Meets", 2, 1), level(&beginning, "Beginning", 1, 2)]
+        }]
+    }]);
+    package
 }
 
 impl TestApp {
