@@ -7,6 +7,7 @@ use clap::Parser;
 
 mod audit_cli;
 mod case_cli;
+mod issue_cli;
 mod review_cli;
 mod service_cli;
 mod vc_cli;

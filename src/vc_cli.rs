@@ -49,6 +49,9 @@ pub enum KeysCommand {
     /// Generate an Ed25519 key pair and print it as a Multikey JSON document (with the secret:
     /// keep the file private).
     Generate(GenerateArgs),
+    /// Rotate an organisation's issuer key in the service's database (the old key stays in its
+    /// DID document as a past key, so what it signed keeps verifying).
+    Rotate(crate::issue_cli::RotateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -139,6 +142,7 @@ pub struct CanonArgs {
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Keys(KeysCommand::Generate(args)) => keys_generate(args),
+        Command::Keys(KeysCommand::Rotate(args)) => crate::issue_cli::run_rotate(args),
         Command::Credential(CredentialCommand::Sign(args)) => sign(args),
         Command::Verify(args) => verify(args),
         Command::Canon(args) => canon(args),

@@ -232,7 +232,8 @@ pub async fn current_key(
 }
 
 /// Makes a new current key; the old one stays listed as a past key (audited as
-/// `IssuerKeyRotated`).
+/// `IssuerKeyRotated`). Refused under a master key other than the one the current key was
+/// sealed with: a rotation must not leave an organisation's keys under two master keys.
 pub async fn rotate_key(
     store: &Store,
     master: &MasterKey,
@@ -240,6 +241,9 @@ pub async fn rotate_key(
     actor: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<IssuerKey, IssuingError> {
+    if let Some(current) = store.current_issuer_key(org_id).await? {
+        open_key(master, &current)?;
+    }
     new_key(store, master, org_id, actor, true, now).await
 }
 
