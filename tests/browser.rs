@@ -104,6 +104,8 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
 struct Server {
     base: String,
     setup_link: String,
+    /// The running service's state, to seed accounts and records through the store.
+    state: tessera_server::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: TestDb,
@@ -137,12 +139,14 @@ impl Server {
             .setup_link
             .expect("a fresh database prints a setup link");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = prepared.state.clone();
         let task = tokio::spawn(tessera_server::run(listener, prepared.state, async {
             let _ = rx.await;
         }));
         Self {
             base,
             setup_link,
+            state,
             shutdown: Some(tx),
             task: Some(task),
             _db: db,
@@ -657,5 +661,487 @@ async fn walk(c: &Client, server: &Site) -> Result<(), String> {
     assert!(org_page.contains("Your role: teacher") && !org_page.contains("Members"));
     assert!(org_page.contains("Import a CASE framework"));
     shot(c, "13-teacher").await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The review flow: a learner submits evidence, a reviewer scores it "not yet" with feedback per
+// criterion, the learner reads the feedback and resubmits, the reviewer scores it mastered (a
+// borderline review, so a second reviewer confirms it), the learner sees mastered; a teacher
+// overrides another learner's outcome with a written reason, shown as an override; the
+// teacher reads the reviewer agreement.
+
+const STAFF_PASSWORD: &str = "a long staff passphrase";
+/// The shipped argumentative-writing rubric assesses this CCSS code.
+const W1: &str = "CCSS.ELA-LITERACY.W.9-10.1";
+
+/// Who the seeded school has, by e-mail and id.
+struct School {
+    competency: String,
+    lena: String,
+    sam: String,
+}
+
+/// Northside High: the platform admin (through the setup link), a framework with W.9-10.1,
+/// two learners, two reviewers and a teacher; Sam has evidence waiting for review.
+async fn seed_school(server: &Server) -> School {
+    use tessera_core::account::{OrgKind, Role};
+    use tessera_server::auth::{hash_password, hash_secret};
+    use tessera_server::routes::setup::{SetupRequest, complete_setup};
+    use tessera_store::accounts::{NewInvitation, NewUser};
+    use tessera_store::evidence::NewSubmission;
+    use tessera_store::registry::{CompetencyFields, FrameworkFields};
+
+    let state = &server.state;
+    let now = state.clock.now();
+    let token = server
+        .setup_link
+        .split_once("token=")
+        .expect("a token in the setup link")
+        .1
+        .to_owned();
+    let admin = complete_setup(
+        state,
+        SetupRequest {
+            token,
+            email: ADMIN_EMAIL.into(),
+            name: "Ada Admin".into(),
+            password: ADMIN_PASSWORD.into(),
+        },
+    )
+    .await
+    .expect("the platform admin");
+    let org = state
+        .store
+        .create_org("northside", "Northside High", OrgKind::School, now)
+        .await
+        .expect("the school");
+    let framework = state
+        .store
+        .create_framework(
+            &org.id,
+            &FrameworkFields {
+                title: "English Language Arts, Grades 9-10".into(),
+                ..FrameworkFields::default()
+            },
+            &state.uris,
+            now,
+        )
+        .await
+        .expect("the framework");
+    let competency = state
+        .store
+        .create_competency(
+            &framework.id,
+            &CompetencyFields {
+                code: Some(W1.into()),
+                statement: "Write arguments to support claims in an analysis of substantive topics or texts, using valid reasoning and relevant and sufficient evidence.".into(),
+                ..CompetencyFields::default()
+            },
+            None,
+            &state.uris,
+            now,
+        )
+        .await
+        .expect("the competency");
+    let mut ids = Vec::new();
+    for (email, name, role) in [
+        ("lena@example.org", "Lena Learner", Role::Learner),
+        ("sam@example.org", "Sam Student", Role::Learner),
+        ("rui@example.org", "Rui Reviewer", Role::Reviewer),
+        ("rhea@example.org", "Rhea Reviewer", Role::Reviewer),
+        ("tomas@example.org", "Tomás Teacher", Role::Teacher),
+    ] {
+        let invitation = state
+            .store
+            .create_invitation(
+                &NewInvitation {
+                    org_id: org.id.clone(),
+                    email: email.into(),
+                    role,
+                    token_hash: hash_secret(email),
+                    created_by: admin.id.clone(),
+                    expires_at: now + chrono::Duration::hours(1),
+                },
+                now,
+            )
+            .await
+            .expect("an invitation");
+        let user = NewUser {
+            email: email.into(),
+            name: name.into(),
+            password_hash: hash_password(STAFF_PASSWORD.into())
+                .await
+                .expect("a password hash"),
+        };
+        ids.push(
+            state
+                .store
+                .accept_invitation(&invitation.id, None, Some(&user), now)
+                .await
+                .expect("the invitation accepted"),
+        );
+    }
+    state
+        .store
+        .submit_evidence(
+            &NewSubmission {
+                org_id: org.id.clone(),
+                learner_id: ids[1].clone(),
+                competency_id: competency.id.clone(),
+                rubric_id: "argumentative-writing".into(),
+                rubric_version: "1.0.0".into(),
+                text: Some("My op-ed for the school paper on later start times.".into()),
+                links: Vec::new(),
+                files: Vec::new(),
+            },
+            now,
+        )
+        .await
+        .expect("Sam's evidence");
+    School {
+        competency: competency.id,
+        lena: ids[0].clone(),
+        sam: ids[1].clone(),
+    }
+}
+
+/// Signs in as `email` in a fresh session (the cookies of the last one are dropped).
+async fn sign_in(c: &Client, site: &Site, email: &str) -> Result<(), String> {
+    c.delete_all_cookies().await.map_err(|e| e.to_string())?;
+    c.goto(&site.url("/login"))
+        .await
+        .map_err(|e| e.to_string())?;
+    fill(c, "email", email).await;
+    fill(c, "password", STAFF_PASSWORD).await;
+    press(c, "main form button[type=submit]").await;
+    let header = text_of(c, "header.top").await;
+    if header.contains("Signed in as") {
+        Ok(())
+    } else {
+        Err(format!("{email} could not sign in: {header}"))
+    }
+}
+
+async fn click(c: &Client, css: &str) -> Result<(), String> {
+    c.find(Locator::Css(css))
+        .await
+        .map_err(|e| format!("{css}: {e}"))?
+        .click()
+        .await
+        .map_err(|e| format!("click {css}: {e}"))?;
+    Ok(())
+}
+
+/// Opens the oldest queue entry for `learner` and scores it with `levels` (criterion, level,
+/// comment); returns the queue's notice.
+async fn score_oldest(
+    c: &Client,
+    site: &Site,
+    learner: &str,
+    levels: &[(&str, &str, &str)],
+    shot_name: Option<&str>,
+) -> Result<String, String> {
+    c.goto(&site.url("/orgs/northside/reviews"))
+        .await
+        .map_err(|e| e.to_string())?;
+    // Filter the queue by learner, as a reviewer with a long queue would.
+    c.find(Locator::Id("f-learner"))
+        .await
+        .map_err(|e| e.to_string())?
+        .select_by_label(learner)
+        .await
+        .map_err(|e| format!("filter by {learner}: {e}"))?;
+    press(c, "form.filters button[type=submit]").await;
+    let rows = c
+        .find_all(Locator::Css("#queue tbody tr"))
+        .await
+        .map_err(|e| e.to_string())?;
+    if rows.len() != 1 {
+        return Err(format!("{} queue rows for {learner}", rows.len()));
+    }
+    press(c, "#queue tbody tr a.button").await;
+    for (criterion, level, comment) in levels {
+        click(c, &format!("#lv-{criterion}-{level}")).await?;
+        if !comment.is_empty() {
+            fill(c, &format!("cm-{criterion}"), comment).await;
+        }
+    }
+    if let Some(name) = shot_name {
+        shot(c, name).await;
+    }
+    press(c, "#record-review").await;
+    Ok(text_of(c, "#notice").await)
+}
+
+const PROFICIENT: [(&str, &str, &str); 6] = [
+    ("claim", "proficient", ""),
+    ("evidence", "proficient", ""),
+    ("reasoning", "proficient", ""),
+    ("counterclaim", "proficient", ""),
+    ("organization", "proficient", ""),
+    ("conventions", "proficient", ""),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium; scripts/test runs them when chromium is installed"]
+async fn review_flow_in_chromium() {
+    let server = Server::start().await;
+    let school = seed_school(&server).await;
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("a browser profile directory");
+    let c = browser(&driver, profile.path()).await;
+    let site = Site {
+        base: server.base.clone(),
+        setup_link: server.setup_link.clone(),
+    };
+    let evidence = tempfile::tempdir().expect("a directory for the evidence file");
+    let pdf = evidence.path().join("op-ed-draft.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".as_slice(),
+    )
+    .expect("write the PDF");
+    let walked = {
+        let c = c.clone();
+        let pdf = pdf.display().to_string();
+        tokio::spawn(async move { review_walk(&c, &site, &school, &pdf).await })
+    }
+    .await;
+    let failure = match walked {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(format!("the walk panicked: {e}")),
+    };
+    if let Some(failure) = &failure {
+        let path = shot(&c, "review-failure").await;
+        let text = text_of(&c, "body").await;
+        eprintln!(
+            "FAILED at {}; screenshot {}\n{text}",
+            path_and_query(&c).await,
+            path.display()
+        );
+        eprintln!("{failure}");
+    }
+    let _ = c.close().await;
+    server.stop().await;
+    assert!(failure.is_none(), "the review walk failed (see above)");
+}
+
+async fn review_walk(c: &Client, site: &Site, school: &School, pdf: &str) -> Result<(), String> {
+    let page = format!(
+        "/orgs/northside/learners/{}/competencies/{}",
+        school.lena, school.competency
+    );
+
+    // Lena finds "My competencies" from the school's page: W.9-10.1, not started.
+    sign_in(c, site, "lena@example.org").await?;
+    c.goto(&site.url("/orgs/northside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    press_at(c, Locator::LinkText("My competencies")).await;
+    assert_eq!(text_of(c, "h1").await, "My competencies");
+    let row = text_of(c, &format!("#c-{}", school.competency)).await;
+    assert!(row.contains(W1) && row.contains("Not started"), "{row}");
+    shot(c, "r01-my-competencies").await;
+
+    // She sets a target date and submits text, a link and a PDF.
+    press_at(c, Locator::Css(&format!("#c-{} a", school.competency))).await;
+    assert_eq!(path_and_query(c).await, page);
+    fill(c, "target-date", "12/18/2026").await;
+    press(c, "#save-target").await;
+    let target = text_of(c, "#target").await;
+    assert!(target.contains("2026-12-18"), "target: {target}");
+    fill(
+        c,
+        "text",
+        "Later school start times: my op-ed argues that a 9:00 start improves attendance.",
+    )
+    .await;
+    fill(c, "links", "https://example.org/lena/op-ed-draft").await;
+    c.find(Locator::Id("file"))
+        .await
+        .map_err(|e| e.to_string())?
+        .send_keys(pdf)
+        .await
+        .map_err(|e| e.to_string())?;
+    shot(c, "r02-submit-form").await;
+    press(c, "#submit-evidence").await;
+    assert!(
+        text_of(c, "#notice")
+            .await
+            .contains("Your evidence was submitted")
+    );
+    assert_eq!(text_of(c, "#state").await, "Submitted, awaiting review");
+    let attempt = text_of(c, "#attempt-1").await;
+    assert!(
+        attempt.contains("Attempt 1") && attempt.contains("Awaiting review"),
+        "{attempt}"
+    );
+    shot(c, "r03-submitted").await;
+
+    // Rui works the queue (oldest first: Sam's, then Lena's) and scores Lena's "not yet".
+    sign_in(c, site, "rui@example.org").await?;
+    c.goto(&site.url("/orgs/northside/reviews"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let queue = text_of(c, "#queue tbody").await;
+    let (sam_at, lena_at) = (
+        queue.find("Sam Student").ok_or("Sam in the queue")?,
+        queue.find("Lena Learner").ok_or("Lena in the queue")?,
+    );
+    assert!(sam_at < lena_at, "oldest first: {queue}");
+    shot(c, "r04-queue").await;
+    let mut not_yet = PROFICIENT;
+    not_yet[2] = (
+        "reasoning",
+        "developing",
+        "Explain how each statistic supports the claim.",
+    );
+    not_yet[3] = (
+        "counterclaim",
+        "developing",
+        "Answer the strongest objection: bus schedules.",
+    );
+    let notice = score_oldest(c, site, "Lena Learner", &not_yet, Some("r05-scoring")).await?;
+    assert!(notice.contains("not yet"), "notice: {notice}");
+
+    // Lena reads "not yet" (never "fail") with the feedback per criterion, and resubmits.
+    sign_in(c, site, "lena@example.org").await?;
+    c.goto(&site.url(&page)).await.map_err(|e| e.to_string())?;
+    assert_eq!(text_of(c, "#state").await, "Not yet");
+    let feedback = text_of(c, "#attempt-1 table.feedback").await;
+    assert!(
+        feedback.contains("Reasoning")
+            && feedback.contains("Developing")
+            && feedback.contains("Answer the strongest objection: bus schedules."),
+        "feedback: {feedback}"
+    );
+    assert!(!text_of(c, "main").await.to_lowercase().contains("fail"));
+    shot(c, "r06-feedback").await;
+    fill(
+        c,
+        "text",
+        "Revised op-ed: each statistic now ties to the claim, and I answer the bus-schedule objection.",
+    )
+    .await;
+    press(c, "#submit-evidence").await;
+    assert_eq!(text_of(c, "#state").await, "Submitted, awaiting review");
+
+    // Rui scores it proficient throughout: borderline, so a second reviewer looks too.
+    sign_in(c, site, "rui@example.org").await?;
+    let notice = score_oldest(c, site, "Lena Learner", &PROFICIENT, None).await?;
+    assert!(notice.contains("second reviewer"), "notice: {notice}");
+    // Rhea sees it as a second review and agrees: mastered.
+    sign_in(c, site, "rhea@example.org").await?;
+    c.goto(&site.url("/orgs/northside/reviews"))
+        .await
+        .map_err(|e| e.to_string())?;
+    assert!(text_of(c, "#queue").await.contains("Second review"));
+    let notice = score_oldest(
+        c,
+        site,
+        "Lena Learner",
+        &PROFICIENT,
+        Some("r07-second-review"),
+    )
+    .await?;
+    assert!(notice.contains("mastered"), "notice: {notice}");
+
+    // Lena sees mastered, on attempt 2, with both attempts and their dates.
+    sign_in(c, site, "lena@example.org").await?;
+    c.goto(&site.url(&page)).await.map_err(|e| e.to_string())?;
+    assert_eq!(text_of(c, "#state").await, "Mastered");
+    let summary = text_of(c, "#summary").await;
+    assert!(
+        summary.starts_with("Mastered on") && summary.contains("(attempt 2)"),
+        "summary: {summary}"
+    );
+    assert!(text_of(c, "#attempt-2").await.contains("Mastered"));
+    assert!(text_of(c, "#attempt-1").await.contains("Not yet"));
+    shot(c, "r08-mastered").await;
+    c.goto(&site.url(&format!("/orgs/northside/learners/{}", school.lena)))
+        .await
+        .map_err(|e| e.to_string())?;
+    assert!(text_of(c, "#record-summary").await.starts_with("1 of 1"));
+
+    // Tomás overrides Sam's waiting submission: a reason is required, and the outcome shows
+    // as an override on Sam's page and record.
+    sign_in(c, site, "tomas@example.org").await?;
+    let sams = format!(
+        "/orgs/northside/learners/{}/competencies/{}",
+        school.sam, school.competency
+    );
+    c.goto(&site.url(&sams)).await.map_err(|e| e.to_string())?;
+    click(c, "#to-mastered").await?;
+    c.execute(
+        "document.getElementById('reason').removeAttribute('required')",
+        vec![],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    press(c, "#save-override").await;
+    assert!(
+        text_of(c, "#override-error")
+            .await
+            .contains("Write the reason")
+    );
+    click(c, "#to-mastered").await?;
+    fill(
+        c,
+        "reason",
+        "Assessed in person: Sam argued this position in the class debate on 2 December.",
+    )
+    .await;
+    press(c, "#save-override").await;
+    assert!(
+        text_of(c, "#notice")
+            .await
+            .contains("override was recorded")
+    );
+    assert_eq!(text_of(c, "#state").await, "Mastered");
+    assert_eq!(text_of(c, "#override-mark").await, "by override");
+    let overrides = text_of(c, "ul.overrides").await;
+    assert!(
+        overrides.contains("Assessed in person") && overrides.contains("Tomás Teacher"),
+        "{overrides}"
+    );
+    shot(c, "r09-override").await;
+    c.goto(&site.url(&format!("/orgs/northside/learners/{}", school.sam)))
+        .await
+        .map_err(|e| e.to_string())?;
+    let row = text_of(c, &format!("#c-{}", school.competency)).await;
+    assert!(
+        row.contains("Mastered") && row.contains("override"),
+        "{row}"
+    );
+    // Sam sees it as an override too.
+    sign_in(c, site, "sam@example.org").await?;
+    c.goto(&site.url(&sams)).await.map_err(|e| e.to_string())?;
+    assert_eq!(text_of(c, "#override-mark").await, "by override");
+    assert!(
+        text_of(c, "#summary")
+            .await
+            .contains("by a teacher's override")
+    );
+
+    // The teacher reads the agreement of Rui and Rhea on the writing rubric.
+    sign_in(c, site, "tomas@example.org").await?;
+    c.goto(&site.url("/orgs/northside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    press_at(
+        c,
+        Locator::LinkText("Reviewer agreement and second reviews"),
+    )
+    .await;
+    let table = text_of(c, "table.agreement").await;
+    assert!(
+        table.contains("Rhea Reviewer and Rui Reviewer")
+            || table.contains("Rui Reviewer and Rhea Reviewer"),
+        "{table}"
+    );
+    assert!(table.contains("100.0 %"), "{table}");
+    shot(c, "r10-agreement").await;
     Ok(())
 }

@@ -34,9 +34,10 @@ fn reviews(r: Role) -> bool {
     matches!(r, Role::Reviewer | Role::Teacher)
 }
 
-/// Moderators settle reviews whose two reviewers disagreed: the organisation's teachers.
+/// Moderators settle reviews whose two reviewers disagreed: the organisation's teachers and
+/// admins (the API's rule).
 fn moderates(r: Role) -> bool {
-    r == Role::Teacher
+    matches!(r, Role::Teacher | Role::Admin)
 }
 
 /// A stage as people read it.
@@ -388,7 +389,7 @@ async fn score_page(
                 if can_score {
                     "Your scoring as moderator decides the outcome."
                 } else {
-                    "A teacher moderates and decides."
+                    "A teacher or an admin moderates and decides."
                 }
             ));
         }
@@ -474,14 +475,16 @@ pub async fn score(
         .map_or("", |(_, v)| v.as_str());
     viewer.check_csrf(sent)?;
     let org = state.store.org_by_slug(&slug).await?;
-    viewer.caller.require_role(&org.id, reviews)?;
+    viewer.caller.require_member(&org.id)?;
     let review = org_review(&state, &org, &id).await?;
-    if review.learner_id == viewer.caller.user_id() {
-        return Err(AppError::Forbidden.into());
-    }
     let stage = review.stage()?;
     if stage == ReviewStage::Moderation {
         viewer.caller.require_role(&org.id, moderates)?;
+    } else {
+        viewer.caller.require_role(&org.id, reviews)?;
+    }
+    if review.learner_id == viewer.caller.user_id() {
+        return Err(AppError::Forbidden.into());
     }
     let mut page = score_page(&state, &viewer, &org, &review).await?;
     let value = |prefix: &str, criterion: &str| {
