@@ -614,3 +614,138 @@ async fn the_verify_page_works_without_an_account_or_javascript() {
     assert!(String::from_utf8_lossy(&reply.body).contains("too large"));
     assert!(sent.load(Ordering::SeqCst) <= tessera_bake::MAX_IMAGE_BYTES + 64 * 1024);
 }
+
+/// A credential this service issued (through the API) verifies against our own DID document
+/// and status lists, read from the store without the network (the default policy would refuse
+/// loopback); suspension, reinstatement and revocation show in the status check.
+#[tokio::test]
+async fn our_own_credentials_verify_from_the_store_and_follow_their_status() {
+    let app = TestApp::new().await;
+    let root = app.platform_admin().await;
+    app.create_org(&root, "alpha").await;
+    let teacher = app.member(&root, "alpha", "t@alpha.test", "teacher").await;
+    let reviewer = app.member(&root, "alpha", "r@alpha.test", "reviewer").await;
+    let learner = app.member(&root, "alpha", "l@alpha.test", "learner").await;
+    let learner_id = app.user_id(&learner).await;
+    let fw = app
+        .post(
+            "/api/v1/orgs/alpha/frameworks",
+            &teacher,
+            json!({"title": "Maths"}),
+        )
+        .await
+        .expect(201);
+    let competency = app
+        .post(
+            &format!(
+                "/api/v1/frameworks/{}/competencies",
+                fw["id"].as_str().unwrap()
+            ),
+            &teacher,
+            json!({"code": "CCSS.MATH.PRACTICE.MP1", "statement": "Make sense of problems"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sub = app
+        .post(
+            &format!("/api/v1/orgs/alpha/competencies/{competency}/evidence"),
+            &learner,
+            json!({"rubric": "math-problem-solving", "text": "My solution"}),
+        )
+        .await
+        .expect(201);
+    let criteria: Vec<Value> = [
+        "understanding",
+        "strategy",
+        "accuracy",
+        "reasoning",
+        "communication",
+    ]
+    .iter()
+    .map(|c| json!({"criterion": c, "level": "expert"}))
+    .collect();
+    let scored = app
+        .post(
+            &format!(
+                "/api/v1/orgs/alpha/reviews/{}/score",
+                sub["review_id"].as_str().unwrap()
+            ),
+            &reviewer,
+            json!({ "criteria": criteria }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(scored["outcome"], "mastered");
+    let issued = app
+        .post(
+            &format!(
+                "/api/v1/orgs/alpha/learners/{learner_id}/competencies/{competency}/credential"
+            ),
+            &teacher,
+            json!({}),
+        )
+        .await
+        .expect(201);
+    let id = issued["id"].as_str().unwrap().to_owned();
+    let signed = app
+        .get(&format!("/api/v1/orgs/alpha/credentials/{id}"), &learner)
+        .await
+        .body;
+    assert!(!app.state.verifier.policy().allow_private);
+
+    let verdict_of = |bytes: Vec<u8>| {
+        let app = &app;
+        async move {
+            post_raw(app, "application/vc+ld+json", bytes)
+                .await
+                .expect(200)
+        }
+    };
+    let verdict = verdict_of(signed.clone()).await;
+    assert_eq!(verdict["verdict"], "verified", "{verdict}");
+    assert_eq!(check(&verdict, "status")["status"], "passed", "{verdict}");
+    assert_eq!(check(&verdict, "issuer_binding")["status"], "passed");
+
+    // Baked, the same.
+    let png = tessera_bake::png::bake(PNG, &signed).unwrap();
+    assert_eq!(verdict_of(png).await["verdict"], "verified");
+
+    let change = |action: &'static str| {
+        let (app, teacher, id) = (&app, &teacher, &id);
+        async move {
+            app.post(
+                &format!("/api/v1/orgs/alpha/credentials/{id}/status"),
+                teacher,
+                json!({"action": action, "reason": "test"}),
+            )
+            .await
+            .expect(200);
+        }
+    };
+    change("suspend").await;
+    let verdict = verdict_of(signed.clone()).await;
+    assert_eq!(verdict["verdict"], "not_verified", "{verdict}");
+    let status = check(&verdict, "status");
+    assert_eq!(status["status"], "failed");
+    assert!(
+        status["message"].as_str().unwrap().contains("suspended"),
+        "{status}"
+    );
+
+    change("reinstate").await;
+    let verdict = verdict_of(signed.clone()).await;
+    assert_eq!(verdict["verdict"], "verified", "{verdict}");
+
+    change("revoke").await;
+    let verdict = verdict_of(signed.clone()).await;
+    assert_eq!(verdict["verdict"], "not_verified", "{verdict}");
+    let status = check(&verdict, "status");
+    assert_eq!(status["status"], "failed");
+    assert!(
+        status["message"].as_str().unwrap().contains("revoked"),
+        "{status}"
+    );
+}

@@ -275,7 +275,13 @@ impl Verifier {
         local: &dyn LocalDocuments,
     ) -> Result<Arc<Value>, String> {
         let address = match kind {
-            Kind::Controller => controller_url(url, self.policy().allow_http)?,
+            // Our own did:web resolves under our public URL whatever its scheme (plain http in
+            // development); anyone else's over https unless the policy allows http.
+            Kind::Controller => [true, false]
+                .into_iter()
+                .filter_map(|http| controller_url(url, http).ok())
+                .find(|a| is_under(a, public_url))
+                .map_or_else(|| controller_url(url, self.policy().allow_http), Ok)?,
             Kind::StatusList => url.to_owned(),
         };
         if is_under(&address, public_url) {
