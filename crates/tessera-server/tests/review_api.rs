@@ -1292,3 +1292,81 @@ async fn the_queue_first_page_with_10000_pending_is_served_under_50_ms() {
     );
     assert!(median.as_millis() < 50, "{median:?}");
 }
+
+/// With 500 ‰ every second clear first review is sampled (the 2nd, 4th, …), and of two second
+/// reviewers finishing the same review at once one wins: one outcome.
+#[tokio::test]
+async fn half_the_reviews_are_sampled_and_two_second_reviewers_give_one_outcome() {
+    let w = World::new(&[]).await;
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/review-settings",
+            &w.admin,
+            Some(json!({"sample_per_mille": 500})),
+        )
+        .await
+        .expect(200);
+    let mp3 = w.competency("CCSS.MATH.PRACTICE.MP3").await;
+    let mut steps = Vec::new();
+    let mut sampled = Vec::new();
+    for (who, competency) in [
+        (&w.learner, &w.mp1),
+        (&w.learner, &mp3),
+        (&w.learner2, &w.mp1),
+        (&w.learner2, &mp3),
+    ] {
+        let sub = w.submit_text(who, competency).await.expect(201);
+        let step = w
+            .app
+            .post(&score_path(&sub), &w.reviewer, all_at("expert"))
+            .await
+            .expect(200);
+        if step["step"] == "awaiting_second_review" {
+            sampled.push(sub.clone());
+        }
+        steps.push(step["step"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        steps,
+        [
+            "decided",
+            "awaiting_second_review",
+            "decided",
+            "awaiting_second_review"
+        ]
+    );
+    let reviewer2 = w
+        .app
+        .member(&w.root, "alpha", "r2@alpha.test", "reviewer")
+        .await;
+    let path = score_path(&sampled[0]);
+    let (a, b) = tokio::join!(
+        w.app.post(&path, &w.teacher, all_at("expert")),
+        w.app.post(&path, &reviewer2, all_at("novice")),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.json, b.json);
+    let queue = w
+        .app
+        .get("/api/v1/orgs/alpha/reviews", &w.teacher)
+        .await
+        .expect(200);
+    // The other sampled review, plus this one only if the winner disagreed (moderation).
+    let winner = if a.status.as_u16() == 200 { &a } else { &b };
+    let expected = if winner.json["step"] == "decided" {
+        1
+    } else {
+        2
+    };
+    assert_eq!(
+        queue["items"].as_array().unwrap().len(),
+        expected,
+        "{queue}"
+    );
+    assert!(matches!(
+        w.app.state.store.verify_audit().await.unwrap(),
+        AuditVerdict::Intact { .. }
+    ));
+}

@@ -321,3 +321,20 @@ async fn a_record_with_300_competencies_and_1000_attempts_reads_in_one_query() {
     assert_eq!(record.competencies["c250"].attempts_to_mastery, Some(4));
     assert!(elapsed.as_millis() < 200, "{elapsed:?}");
 }
+
+/// The deterministic sample picks exactly `share` of every 1000 consecutive first reviews.
+#[test]
+fn the_sample_draw_picks_exactly_the_share_of_every_thousand() {
+    use tessera_store::reviews::sample_draw;
+    for share in [0u16, 1, 7, 250, 500, 999, 1000] {
+        for start in [1i64, 2, 1001, 12_345] {
+            let picked = (start..start + 1000)
+                .filter(|&n| sample_draw(share, n) < share)
+                .count();
+            assert_eq!(picked, usize::from(share), "share {share} from {start}");
+        }
+    }
+    // 500 ‰: every second one, starting with the second.
+    let picks: Vec<bool> = (1..=6).map(|n| sample_draw(500, n) < 500).collect();
+    assert_eq!(picks, [false, true, false, true, false, true]);
+}
