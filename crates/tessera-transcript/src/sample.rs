@@ -250,7 +250,9 @@ pub fn request(n: usize, long: bool) -> Result<TranscriptRequest, Error> {
             name: LEARNER_NAME.into(),
             identifiers: Vec::new(),
         },
-        issued_at: at(760),
+        // After the last mastery (start ≤ 700 days, mastery ≤ 14 + 8 × 11 days later): a
+        // transcript issued before one of its credentials would embed a not-yet-valid one.
+        issued_at: at(830),
         period_start: None,
         nodes,
         associations,
