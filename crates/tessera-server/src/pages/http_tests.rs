@@ -1795,3 +1795,122 @@ async fn review_flow_forms_need_their_csrf_token() {
     }
     assert!(f.state.store.review(&review.id).await.unwrap().is_pending());
 }
+
+#[tokio::test]
+async fn target_dates_and_the_sampling_share() {
+    let f = Fixture::new(&[]).await;
+    f.publish_reading_rubric().await;
+    let learner = f
+        .member("learner@example.org", &f.slug, Role::Learner)
+        .await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let admin = f.member("admin@example.org", &f.slug, Role::Admin).await;
+    let learner_id = f.user_id("learner@example.org").await;
+    let page = f.competency_page(&learner_id);
+    let target = format!("{page}/target");
+
+    // The learner sets a target date; a wrong one is explained and changes nothing.
+    let r = f
+        .post_form(
+            &target,
+            Some(&learner),
+            &format!("csrf_token={}&date=2026-12-31", learner.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let view = f.get(location(&r), Some(&learner)).await.body;
+    assert!(view.contains("The target date was saved."));
+    assert!(view.contains("Target date: 2026-12-31 (set by you on 2026-11-23"));
+    let r = f
+        .post_form(
+            &target,
+            Some(&learner),
+            &format!("csrf_token={}&date=31%2F12%2F2026", learner.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("is not a date"));
+    let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
+    let dates = f
+        .state
+        .store
+        .target_dates(&org.id, &learner_id)
+        .await
+        .unwrap();
+    assert_eq!(dates.len(), 1);
+    assert_eq!(dates[0].target_date.to_string(), "2026-12-31");
+    // The record lists it; the teacher clears it.
+    let record = f
+        .get(
+            &format!("/orgs/{}/learners/{learner_id}", f.slug),
+            Some(&teacher),
+        )
+        .await
+        .body;
+    assert!(record.contains("<td>2026-12-31</td>"));
+    let r = f
+        .post_form(
+            &target,
+            Some(&teacher),
+            &format!("csrf_token={}&date=", teacher.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        f.state
+            .store
+            .target_dates(&org.id, &learner_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The agreement page: nothing double-rated yet; admins set the share, teachers read it.
+    let agreement = format!("/orgs/{}/agreement", f.slug);
+    let r = f.get(&agreement, Some(&teacher)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body
+            .contains("No review has been scored by two reviewers yet.")
+    );
+    assert!(!r.body.contains("id=\"share-percent\""));
+    let settings = format!("/orgs/{}/review-settings", f.slug);
+    let r = f
+        .post_form(
+            &settings,
+            Some(&teacher),
+            &format!("csrf_token={}&percent=50", teacher.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = f
+        .post_form(
+            &settings,
+            Some(&admin),
+            &format!("csrf_token={}&percent=150", admin.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Give a percentage from 0 to 100"));
+    let r = f
+        .post_form(
+            &settings,
+            Some(&admin),
+            &format!("csrf_token={}&percent=12.5", admin.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        f.state
+            .store
+            .review_settings(&org.id)
+            .await
+            .unwrap()
+            .sample_per_mille,
+        125
+    );
+    let view = f.get(&agreement, Some(&teacher)).await.body;
+    assert!(view.contains("of the others, 12.5 % are sampled"));
+}
