@@ -124,7 +124,7 @@ pub struct VerifyArgs {
     pub jobs: Option<usize>,
     /// Files or directories to verify (directories are walked for *.json and *.jsonld); `-` reads
     /// one credential from standard input. A baked badge (PNG or SVG) is verified through the
-    /// credential inside it.
+    /// credential inside it; a transcript PDF through the signed CLR attached to it.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
@@ -362,6 +362,12 @@ fn verify_file(path: &Path, options: &VerifyOptions) -> Outcome {
 /// A credential as JSON, or baked into a PNG or SVG (the credential inside is verified, the
 /// same way as JSON). `POST /api/v1/verify` reads uploads the same way.
 fn verify_contents(bytes: &[u8], options: &VerifyOptions) -> Outcome {
+    // A mastery transcript PDF: the signed CLR attached to it is verified, and with it every
+    // credential it embeds; what the pages show is not what is checked.
+    if tessera_render::is_pdf(bytes) {
+        let clr = tessera_render::extract_attachment(bytes).map_err(|e| e.to_string())?;
+        return tessera_vc::verify_bytes(&clr, options).map_err(|e| e.to_string());
+    }
     let (_, credential) = tessera_bake::extract(bytes).map_err(|e| e.to_string())?;
     tessera_vc::verify_bytes(&credential, options).map_err(|e| e.to_string())
 }
