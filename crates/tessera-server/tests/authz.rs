@@ -52,6 +52,9 @@ const EDITORS: &[Who] = &[Who::Teacher, Who::Admin, Who::Platform];
 const ADMINS: &[Who] = &[Who::Admin, Who::Platform];
 const PLATFORM: &[Who] = &[Who::Platform];
 const STAFF: &[Who] = &[Who::Reviewer, Who::Teacher, Who::Admin, Who::Platform];
+/// Who reads a learner's evidence besides the learner: the organisation's reviewers and
+/// teachers; not its admins, not platform admins.
+const ASSESSORS: &[Who] = &[Who::Reviewer, Who::Teacher];
 const ALL: &[Who] = &EVERYONE;
 
 /// (method, route template, who is allowed, status when allowed). Targets are in organisation
@@ -130,7 +133,7 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     (
         "GET",
         "/api/v1/orgs/{slug}/learners/{user}/evidence",
-        STAFF,
+        ASSESSORS,
         200,
     ),
     (
@@ -157,7 +160,7 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     (
         "POST",
         "/api/v1/orgs/{slug}/reviews/{id}/moderate",
-        &[Who::Teacher, Who::Admin, Who::Platform],
+        &[Who::Teacher, Who::Platform],
         200,
     ),
     ("GET", "/api/v1/orgs/{slug}/reviews/agreement", EDITORS, 200),
@@ -201,7 +204,7 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     (
         "GET",
         "/api/v1/orgs/{slug}/submissions/{id}/files/{position}",
-        STAFF,
+        ASSESSORS,
         200,
     ),
     // Issuing (routes/credentials.rs, routes/did.rs): teachers and admins issue and change

@@ -461,10 +461,15 @@ async fn review_queue_scoring_override_and_record() {
     assert_eq!(evidence.as_array().unwrap().len(), 2);
     assert_eq!(evidence[0]["text"], "My solution");
     w.app.get(&evidence_path, &w.teacher).await.expect(200);
-    w.app
-        .get(&evidence_path, &w.learner2)
-        .await
-        .expect_problem(404, "not-found");
+    w.app.get(&evidence_path, &w.reviewer).await.expect(200);
+    // Only the learner, reviewers and teachers read evidence; admins see the record only.
+    for who in [&w.learner2, &w.admin, &w.root] {
+        w.app
+            .get(&evidence_path, who)
+            .await
+            .expect_problem(404, "not-found");
+    }
+    w.app.get(&record_path, &w.admin).await.expect(200);
 
     // Overrides: a reason is required; withdraw; withdrawing again is an invalid transition.
     let override_path = format!(
@@ -616,7 +621,7 @@ async fn evidence_files_download_only_for_the_learner_and_staff() {
         "/api/v1/orgs/alpha/submissions/{}/files/0",
         sub["id"].as_str().unwrap()
     );
-    for who in [&w.learner, &w.reviewer, &w.teacher, &w.admin] {
+    for who in [&w.learner, &w.reviewer, &w.teacher] {
         let reply = w.app.get(&path, who).await;
         assert_eq!(reply.status.as_u16(), 200, "{}", reply.json);
         assert_eq!(reply.body, PNG);
@@ -637,11 +642,11 @@ async fn evidence_files_download_only_for_the_learner_and_staff() {
         assert_eq!(h("x-content-type-options"), "nosniff");
         assert_eq!(h("cache-control"), "private, no-store");
     }
-    // Another learner of the organisation, an admin of another one, nobody: not theirs.
-    w.app
-        .get(&path, &w.learner2)
-        .await
-        .expect_problem(404, "not-found");
+    // Another learner of the organisation, its admin and the platform admin (they run the
+    // school and the service, they do not read evidence), an admin of another one: not theirs.
+    for who in [&w.learner2, &w.admin, &w.root] {
+        w.app.get(&path, who).await.expect_problem(404, "not-found");
+    }
     w.app.create_org(&w.root, "beta").await;
     let outsider = w.app.member(&w.root, "beta", "a@beta.test", "admin").await;
     w.app
@@ -701,6 +706,11 @@ async fn evidence_files_download_only_for_the_learner_and_staff() {
 #[tokio::test]
 async fn moderation_borderline_second_review_disagreement_moderator() {
     let w = World::new(&[]).await;
+    // Moderators are teachers who were neither reviewer (they read the evidence).
+    let moderator = w
+        .app
+        .member(&w.root, "alpha", "t2@alpha.test", "teacher")
+        .await;
     let sub = w.submit_text(&w.learner, &w.mp1).await.expect(201);
     // 18 of 24 points is exactly the threshold: borderline, so it waits for a second reviewer.
     let first = w
@@ -743,7 +753,7 @@ async fn moderation_borderline_second_review_disagreement_moderator() {
         .expect_problem(403, "forbidden");
     // Nobody may moderate before the two reviews disagree.
     w.app
-        .post(&moderate_path(&sub), &w.admin, all_at("expert"))
+        .post(&moderate_path(&sub), &moderator, all_at("expert"))
         .await
         .expect_problem(409, "conflict");
     // The second reviewer says not yet: a disagreement, for a moderator.
@@ -781,13 +791,17 @@ async fn moderation_borderline_second_review_disagreement_moderator() {
         .await
         .expect_problem(403, "forbidden");
     w.app
-        .post(&moderate_path(&sub), &w.admin, all_at("genius"))
+        .post(&moderate_path(&sub), &w.admin, all_at("expert"))
+        .await
+        .expect_problem(403, "forbidden");
+    w.app
+        .post(&moderate_path(&sub), &moderator, all_at("genius"))
         .await
         .expect_problem(422, "invalid-review");
     // The moderator decides; once.
     let decided = w
         .app
-        .post(&moderate_path(&sub), &w.admin, all_at("expert"))
+        .post(&moderate_path(&sub), &moderator, all_at("expert"))
         .await
         .expect(200);
     assert_eq!(decided["step"], "decided");
@@ -795,7 +809,7 @@ async fn moderation_borderline_second_review_disagreement_moderator() {
     assert_eq!(decided["state"], "mastered");
     assert_eq!(decided["moderated"], true);
     w.app
-        .post(&moderate_path(&sub), &w.admin, all_at("novice"))
+        .post(&moderate_path(&sub), &moderator, all_at("novice"))
         .await
         .expect_problem(409, "conflict");
     let record = w.record_of(&w.learner_id).await;

@@ -1384,7 +1384,7 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/orgs/{slug}/learners/{user}/competencies/{competency}",
-        "LADAAADA",
+        "LADAADDD",
     ),
     (
         "POST",
@@ -1409,11 +1409,11 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/orgs/{slug}/submissions/{submission}/files/{file}",
-        "LADAAADA",
+        "LADAADDD",
     ),
     ("GET", "/orgs/{slug}/reviews", "LDDAAADA"),
-    ("GET", "/orgs/{slug}/reviews/{review}", "LDDAAADA"),
-    ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDA"),
+    ("GET", "/orgs/{slug}/reviews/{review}", "LDDAADDD"),
+    ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDD"),
     ("GET", "/orgs/{slug}/agreement", "LDDDAADA"),
     ("POST", "/orgs/{slug}/review-settings", "LDDDDADA"),
     ("GET", "/verify", "AAAAAAAA"),

@@ -30,7 +30,7 @@ use tessera_store::views::{CompetencyLabel, RubricChoice};
 use super::{Chrome, PageError, PageForm, Viewer, render, see_other};
 use crate::error::AppError;
 use crate::routes::evidence::{
-    ALLOWED_MEDIA_TYPES, content_disposition, content_matches, may_read_learner,
+    ALLOWED_MEDIA_TYPES, content_disposition, content_matches, may_read_evidence, may_read_learner,
 };
 use crate::state::AppState;
 
@@ -742,6 +742,8 @@ pub async fn competency(
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let org = readable(&state, &viewer, &slug, &learner).await?;
+    // The competency page shows the evidence: the learner, reviewers and teachers only.
+    may_read_evidence(&viewer.caller, &org.id, &learner)?;
     let mut page = competency_page(&state, &viewer, &org, &learner, &competency_id).await?;
     page.notice = match q.done.as_deref() {
         Some("submitted") => Some("Your evidence was submitted. A reviewer will score it."),
@@ -1363,7 +1365,7 @@ pub async fn evidence_file(
         Ok(_) | Err(StoreError::NotFound) => return Err(AppError::NotFound.into()),
         Err(e) => return Err(e.into()),
     };
-    may_read_learner(&viewer.caller, &org.id, &stored.learner_id)?;
+    may_read_evidence(&viewer.caller, &org.id, &stored.learner_id)?;
     let file = stored.file;
     // The address is ours (hex SHA-256), but check it before it becomes a path.
     if file.sha256.len() != 64 || !file.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {

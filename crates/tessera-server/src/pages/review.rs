@@ -25,6 +25,7 @@ use tessera_store::reviews::{QueueFilter, Review, ReviewStage, ReviewStep};
 use super::learning::{EvidenceView, competency_text, moment, outcome_label};
 use super::{Chrome, PageError, PageForm, Viewer, render, see_other};
 use crate::error::AppError;
+use crate::routes::evidence::assesses;
 use crate::state::AppState;
 
 /// Queue page size.
@@ -34,10 +35,10 @@ fn reviews(r: Role) -> bool {
     matches!(r, Role::Reviewer | Role::Teacher)
 }
 
-/// Moderators settle reviews whose two reviewers disagreed: the organisation's teachers and
-/// admins (the API's rule).
+/// Moderators settle reviews whose two reviewers disagreed: the organisation's teachers (the
+/// API's rule; they read the evidence, which admins do not).
 fn moderates(r: Role) -> bool {
-    matches!(r, Role::Teacher | Role::Admin)
+    r == Role::Teacher
 }
 
 /// A stage as people read it.
@@ -389,7 +390,7 @@ async fn score_page(
                 if can_score {
                     "Your scoring as moderator decides the outcome."
                 } else {
-                    "A teacher or an admin moderates and decides."
+                    "A teacher who was neither reviewer moderates and decides."
                 }
             ));
         }
@@ -449,9 +450,11 @@ pub async fn score_form(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let org = state.store.org_by_slug(&slug).await?;
-    viewer
-        .caller
-        .require_role(&org.id, |r| reviews(r) || r == Role::Admin)?;
+    viewer.caller.require_member(&org.id)?;
+    // The page shows the evidence: reviewers and teachers only (not admins, not the platform).
+    if !assesses(&viewer.caller, &org.id) {
+        return Err(AppError::Forbidden.into());
+    }
     let review = org_review(&state, &org, &id).await?;
     if review.learner_id == viewer.caller.user_id() {
         // Nobody reviews their own evidence (they see it on their record instead).
@@ -482,6 +485,10 @@ pub async fn score(
         viewer.caller.require_role(&org.id, moderates)?;
     } else {
         viewer.caller.require_role(&org.id, reviews)?;
+    }
+    // A refused form is shown again with the evidence: reviewers and teachers only.
+    if !assesses(&viewer.caller, &org.id) {
+        return Err(AppError::Forbidden.into());
     }
     if review.learner_id == viewer.caller.user_id() {
         return Err(AppError::Forbidden.into());

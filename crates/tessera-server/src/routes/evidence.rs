@@ -12,7 +12,7 @@
 //! default) and the learner has no exception, a submission while a prerequisite is not mastered
 //! is refused with 409 `prerequisites-not-mastered`, naming each one.
 //!
-//! Only the learner themself, and the organisation's reviewers, teachers and admins, may read a
+//! Only the learner themself, and the organisation's reviewers and teachers, may read a
 //! learner's submissions or download their files; anyone else gets 404. A download is always an
 //! attachment of its checked media type with `X-Content-Type-Options: nosniff`, so a file
 //! crafted to look like HTML or script is never rendered in the service's origin.
@@ -362,9 +362,10 @@ async fn submit_evidence(
     Ok((StatusCode::CREATED, AppJson(submission)))
 }
 
-/// Whether `caller` may read `learner_id`'s evidence and record in `org_id`: the learner
-/// themself (as a member), the organisation's reviewers, teachers and admins, platform admins.
-/// Anyone else gets 404, so outsiders do not learn who has evidence.
+/// Whether `caller` may read `learner_id`'s record (states, dates, outcomes, credentials) in
+/// `org_id`: the learner themself (as a member), the organisation's reviewers, teachers and
+/// admins, platform admins. Anyone else gets 404, so outsiders do not learn who has a record.
+/// The evidence itself has a narrower rule: [`may_read_evidence`].
 pub fn may_read_learner(caller: &Caller, org_id: &str, learner_id: &str) -> Result<(), AppError> {
     caller.require_member(org_id)?;
     let staff = caller.is_platform_admin()
@@ -378,8 +379,27 @@ pub fn may_read_learner(caller: &Caller, org_id: &str, learner_id: &str) -> Resu
     }
 }
 
+/// Whether `caller` assesses evidence in `org_id`: a reviewer or teacher there. Admins and
+/// platform admins run the organisation and the service; they do not read what learners submit.
+pub fn assesses(caller: &Caller, org_id: &str) -> bool {
+    caller
+        .roles_in(org_id)
+        .any(|r| matches!(r, Role::Reviewer | Role::Teacher))
+}
+
+/// Whether `caller` may read `learner_id`'s evidence (text, links, files) in `org_id`: only the
+/// learner themself and the organisation's reviewers and teachers. Anyone else gets 404.
+pub fn may_read_evidence(caller: &Caller, org_id: &str, learner_id: &str) -> Result<(), AppError> {
+    caller.require_member(org_id)?;
+    if assesses(caller, org_id) || caller.user_id() == learner_id {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// A learner's submissions (attempts), oldest first. The learner, and the organisation's
-/// reviewers, teachers and admins.
+/// reviewers and teachers.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/learners/{user}/evidence", tag = "review",
     params(("slug" = String, Path), ("user" = String, Path)),
     security(("bearer" = []), ("session" = [])),
@@ -391,14 +411,14 @@ async fn list_submissions(
     AppPath((slug, user)): AppPath<(String, String)>,
 ) -> Result<AppJson<Vec<Submission>>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
-    may_read_learner(&caller, &org.id, &user)?;
+    may_read_evidence(&caller, &org.id, &user)?;
     Ok(AppJson(
         state.store.submissions(&org.id, &user, None).await?,
     ))
 }
 
 /// The bytes of one evidence file, as an attachment. The learner who submitted it, and the
-/// organisation's reviewers, teachers and admins; anyone else gets 404. `position` is the file's
+/// organisation's reviewers and teachers; anyone else gets 404. `position` is the file's
 /// 0-based place in the submission (as listed in `files`).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/submissions/{id}/files/{position}", tag = "review",
     params(("slug" = String, Path), ("id" = String, Path), ("position" = u32, Path)),
@@ -421,7 +441,7 @@ async fn download_file(
     if stored.org_id != org.id {
         return Err(AppError::NotFound);
     }
-    may_read_learner(&caller, &org.id, &stored.learner_id)?;
+    may_read_evidence(&caller, &org.id, &stored.learner_id)?;
     let file = stored.file;
     // The address is ours (hex SHA-256), but check it before it becomes a path.
     if file.sha256.len() != 64 || !file.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -48,8 +48,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(adopt::router())
 }
 
+/// Moderators read the evidence they settle, so they are teachers (admins do not read evidence).
 fn is_moderator(r: Role) -> bool {
-    matches!(r, Role::Teacher | Role::Admin)
+    r == Role::Teacher
 }
 
 fn is_reviewer(r: Role) -> bool {
@@ -268,8 +269,7 @@ async fn score_review(
 }
 
 /// A moderator's decision on a review whose two reviewers disagreed: the moderator scores it
-/// against the rubric version and that sets the outcome. Teachers and admins who were neither
-/// reviewer (409 `second-reviewer-required`); 409 if the review is not waiting for a moderator
+/// against the rubric version and that sets the outcome. Teachers who were neither reviewer (409 `second-reviewer-required`); 409 if the review is not waiting for a moderator
 /// (or another moderator decided first).
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/reviews/{id}/moderate", tag = "review",
     params(("slug" = String, Path), ("id" = String, Path)), request_body = ScoreRequest,
@@ -338,7 +338,7 @@ async fn review_agreement(
     AppQuery(q): AppQuery<AgreementQuery>,
 ) -> Result<AppJson<AgreementResponse>, AppError> {
     let org = state.store.org_by_slug(&slug).await?;
-    caller.require_role(&org.id, is_moderator)?;
+    caller.require_role(&org.id, |r| matches!(r, Role::Teacher | Role::Admin))?;
     Ok(AppJson(AgreementResponse {
         rubrics: state
             .store
