@@ -1342,6 +1342,22 @@ async fn a_learner_submits_gets_feedback_resubmits_and_masters() {
         .await
         .body;
     assert!(record.contains("Not yet") && record.contains(">override<"));
+    let competency_link = format!("/learners/{learner_id}/competencies/");
+    assert!(
+        record.contains(&competency_link),
+        "the teacher opens competencies"
+    );
+    // An admin sees the record but not the evidence: no links to the competency pages.
+    let admin = f.member("admin@example.org", &f.slug, Role::Admin).await;
+    let record = f
+        .get(
+            &format!("/orgs/{}/learners/{learner_id}", f.slug),
+            Some(&admin),
+        )
+        .await
+        .body;
+    assert!(record.contains("Not yet") && record.contains(">override<"));
+    assert!(!record.contains(&competency_link), "{record}");
 }
 
 /// What a role may do on a page route: `A` allowed, `D` denied (403 or 404), `L` sent to log

@@ -209,6 +209,9 @@ struct RecordPage {
     learner_id: String,
     learner_name: String,
     is_self: bool,
+    /// Whether the viewer may open the competency pages (they show the evidence): the learner,
+    /// reviewers and teachers; an admin sees the record without links.
+    links: bool,
     groups: Vec<FrameworkGroup>,
     mastered: usize,
     total: usize,
@@ -301,6 +304,7 @@ pub async fn record(
         org_name: org.name,
         org_slug: org.slug,
         is_self: viewer.caller.user_id() == learner,
+        links: may_read_evidence(&viewer.caller, &org.id, &learner).is_ok(),
         learner_id: learner,
         learner_name,
         total: competencies.len(),
