@@ -9,7 +9,6 @@
 //! and an override is marked as such wherever the outcome is shown.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path as FsPath, PathBuf};
 
 use askama::Template;
 use axum::body::Body;
@@ -31,6 +30,7 @@ use super::{Chrome, PageError, PageForm, Viewer, render, see_other};
 use crate::error::AppError;
 use crate::routes::evidence::{
     ALLOWED_MEDIA_TYPES, content_disposition, content_matches, may_read_evidence, may_read_learner,
+    store_blob,
 };
 use crate::state::AppState;
 
@@ -902,22 +902,6 @@ async fn read_evidence(
         return Err(Refusal::Page(PageError::Csrf));
     }
     Ok(())
-}
-
-/// Writes `bytes` at `<root>/evidence/<ab>/<sha256>` unless that content is already there
-/// (the API's layout: one file per content).
-fn store_blob(root: &FsPath, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    let dir = root.join("evidence").join(&sha256[..2]);
-    let path = dir.join(sha256);
-    if path.exists() {
-        return Ok(path);
-    }
-    std::fs::create_dir_all(&dir)?;
-    // Write then rename, so a crash never leaves a partial file under the final name.
-    let tmp = dir.join(format!("{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
 }
 
 /// Checks the form and stores the submission.

@@ -109,7 +109,7 @@ fn too_large(limit: usize) -> AppError {
 }
 
 /// Writes `bytes` at `<root>/evidence/<ab>/<sha256>` unless that content is already there.
-fn store_blob(root: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+pub(crate) fn store_blob(root: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let dir = root.join("evidence").join(&sha256[..2]);
     let path = dir.join(sha256);
     if path.exists() {

@@ -180,14 +180,24 @@ async fn upload_rubric(
     };
     let file = file.unwrap_or_else(|| "rubric.toml".to_owned());
     let rubric = Rubric::from_toml_str(&text, &file)?;
+    publish(&state, &org.id, &rubric).await
+}
+
+/// Publishes `rubric` for `org_id` and answers as an upload does: 201 with the new version, or
+/// 200 when the same content was already published (adopting a CASE CFRubric answers the same way).
+pub(crate) async fn publish(
+    state: &AppState,
+    org_id: &str,
+    rubric: &Rubric,
+) -> Result<(StatusCode, AppJson<UploadedRubric>), AppError> {
     let published = state
         .store
-        .publish_rubric(Some(&org.id), &rubric, state.clock.now())
+        .publish_rubric(Some(org_id), rubric, state.clock.now())
         .await?;
     let version = rubric.version().to_string();
     let (summary, _) = state
         .store
-        .rubric(&org.id, rubric.id(), Some(&version))
+        .rubric(org_id, rubric.id(), Some(&version))
         .await?;
     let status = match published {
         Published::Created => StatusCode::CREATED,

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use tessera_core::account::Role;
 use tessera_review::{Borderline, CaseImport, Combine, rubric_from_cf_rubric};
 use tessera_store::case_rubrics::CaseRubric;
-use tessera_store::rubrics::Published;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -113,24 +112,5 @@ async fn adopt_case_rubric(
         competencies: body.competencies,
     };
     let rubric = rubric_from_cf_rubric(&cf.document, &options)?;
-    let published = state
-        .store
-        .publish_rubric(Some(&org.id), &rubric, state.clock.now())
-        .await?;
-    let version = rubric.version().to_string();
-    let (summary, _) = state
-        .store
-        .rubric(&org.id, rubric.id(), Some(&version))
-        .await?;
-    let status = match published {
-        Published::Created => StatusCode::CREATED,
-        Published::Unchanged => StatusCode::OK,
-    };
-    Ok((
-        status,
-        AppJson(UploadedRubric {
-            created: published == Published::Created,
-            rubric: summary,
-        }),
-    ))
+    crate::routes::rubrics::publish(&state, &org.id, &rubric).await
 }
