@@ -115,10 +115,12 @@ pub enum AuditKind {
     SettingChanged,
     /// A teacher let a learner submit before the prerequisites were mastered.
     PrerequisiteExceptionGranted,
+    /// A teacher dismissed or overrode a dashboard flag, with a note.
+    FlagDecided,
 }
 
 impl AuditKind {
-    const ALL: [AuditKind; 15] = [
+    const ALL: [AuditKind; 16] = [
         AuditKind::RubricPublished,
         AuditKind::EvidenceSubmitted,
         AuditKind::ReviewRecorded,
@@ -134,6 +136,7 @@ impl AuditKind {
         AuditKind::PersonalDataErased,
         AuditKind::SettingChanged,
         AuditKind::PrerequisiteExceptionGranted,
+        AuditKind::FlagDecided,
     ];
 
     /// The stored name (part of the hashed bytes: never rename one).
@@ -154,6 +157,7 @@ impl AuditKind {
             AuditKind::PersonalDataErased => "personal_data_erased",
             AuditKind::SettingChanged => "setting_changed",
             AuditKind::PrerequisiteExceptionGranted => "prerequisite_exception_granted",
+            AuditKind::FlagDecided => "flag_decided",
         }
     }
 }

@@ -12,15 +12,21 @@
 //! - [`moderation`]: which reviews get a second reviewer; reconciling two reviews.
 //! - [`agreement`]: inter-rater agreement (percent, Cohen's kappa, linear and quadratic weights).
 //! - [`audit`]: the hash-chained audit entry and chain verification.
+//! - [`flags`]: the dashboard's flag rules (attempts without mastery, no recent activity, past
+//!   target date), each with its reason in plain words; teachers decide.
+//! - [`progress`]: the learner dashboard's reading of a record: standing, pace against target
+//!   dates, what to work on next and why.
 //! - [`error`]: the one error enum.
 
 pub mod agreement;
 pub mod audit;
 pub mod case;
 pub mod error;
+pub mod flags;
 pub mod mastery;
 pub mod moderation;
 pub mod ob;
+pub mod progress;
 pub mod rubric;
 pub mod scoring;
 
