@@ -46,6 +46,7 @@ pub mod reviews;
 pub mod rubrics;
 pub mod status_lists;
 pub mod targets;
+pub mod transcripts;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod views;
