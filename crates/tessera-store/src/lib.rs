@@ -14,6 +14,7 @@
 //! - [`auth`]: login sessions and personal API tokens (hashes only; the server makes the secrets).
 //! - [`registry`]: frameworks, competencies, associations (hierarchy, prerequisites, the rest of
 //!   CASE) and search.
+//! - [`share_links`]: a learner's links to one credential or transcript (token hashes, opens).
 //! - [`testing`] (feature `testing`): the per-test database harness.
 //!
 //! # Pools
@@ -44,6 +45,7 @@ pub mod mastery;
 pub mod registry;
 pub mod reviews;
 pub mod rubrics;
+pub mod share_links;
 pub mod status_lists;
 pub mod targets;
 pub mod transcripts;
