@@ -1,4 +1,5 @@
-//! Background upkeep while the service runs: today, purging expired login sessions.
+//! Background upkeep while the service runs: purging expired login sessions, and the bulk
+//! issuance workers and automatic issuance sweep of [`crate::bulk_worker`] (stopped with it).
 //!
 //! Expired sessions are already refused at lookup; purging only keeps the table small. With
 //! several processes on one PostgreSQL each purges on its own schedule, which is harmless: the
@@ -14,6 +15,11 @@ pub const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Purges once now and then every [`PURGE_EVERY`] until the returned handle is aborted.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Aborted with this task: dropping the guard stops the workers.
+        let _workers = AbortOnDrop(crate::bulk_worker::spawn(
+            state.clone(),
+            crate::bulk_worker::WorkerOptions::from_env(),
+        ));
         let mut tick = tokio::time::interval(PURGE_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -26,4 +32,13 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -27,6 +27,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub mod auth;
+pub mod bulk_worker;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -126,15 +126,99 @@ pub struct StatusChange {
     pub list_id: String,
 }
 
-const CREDENTIAL_COLUMNS: &str = "id, org_id, learner_id, competency_id, idempotency_key, key_id, \
+pub(crate) const CREDENTIAL_COLUMNS: &str = "id, org_id, learner_id, competency_id, idempotency_key, key_id, \
      subject_id, issuer_id, valid_from, signed, sha256, revocation_list, revocation_index, \
      suspension_list, suspension_index, status, status_reason, status_changed_at, issued_by, \
      issued_at";
 
 /// Lower-case hex SHA-256.
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+/// Inserts `$c` (a [`NewCredential`]) inside the open transaction `$tx` unless its idempotency
+/// key is taken: binds its reserved status entries and appends the `CredentialIssued` audit
+/// entry. Evaluates to `(Credential, created)`; the caller commits. Shared by
+/// [`Store::insert_credential`] and the bulk worker's one-transaction-per-chunk store
+/// (`batches.rs`), so both write exactly the same rows.
+macro_rules! insert_credential_tx {
+    ($tx:expr, $c:expr, $now:expr) => {{
+        let c: &$crate::credentials::NewCredential<'_> = $c;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let digest = $crate::credentials::sha256_hex(c.signed.as_bytes());
+        let inserted: Option<$crate::credentials::Credential> = sqlx::query_as($crate::sqlf!(
+            "INSERT INTO credentials (id, org_id, learner_id, competency_id, idempotency_key, \
+             key_id, subject_id, issuer_id, valid_from, signed, sha256, revocation_list, \
+             revocation_index, suspension_list, suspension_index, status, issued_by, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             'active', $16, $17) ON CONFLICT (idempotency_key) DO NOTHING \
+             RETURNING {}",
+            $crate::credentials::CREDENTIAL_COLUMNS
+        ))
+        .bind(c.id)
+        .bind(c.org_id)
+        .bind(c.learner_id)
+        .bind(c.competency_id)
+        .bind(c.idempotency_key)
+        .bind(c.key_id)
+        .bind(c.subject_id)
+        .bind(c.issuer_id)
+        .bind(c.valid_from)
+        .bind(c.signed)
+        .bind(&digest)
+        .bind(&c.status.revocation.list_id)
+        .bind(c.status.revocation.index)
+        .bind(&c.status.suspension.list_id)
+        .bind(c.status.suspension.index)
+        .bind(c.issued_by)
+        .bind(now)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        match inserted {
+            None => {
+                let existing: $crate::credentials::Credential = sqlx::query_as($crate::sqlf!(
+                    "SELECT {} FROM credentials WHERE idempotency_key = $1",
+                    $crate::credentials::CREDENTIAL_COLUMNS
+                ))
+                .bind(c.idempotency_key)
+                .fetch_one(&mut *$tx)
+                .await?;
+                (existing, false)
+            }
+            Some(credential) => {
+                for slot in [&c.status.revocation, &c.status.suspension] {
+                    sqlx::query(
+                        "UPDATE status_entries SET credential_id = $3 \
+                         WHERE list_id = $1 AND idx = $2 AND credential_id IS NULL",
+                    )
+                    .bind(&slot.list_id)
+                    .bind(slot.index)
+                    .bind(c.id)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                let subjects = [
+                    $crate::mastery::subject("credential", c.id),
+                    $crate::mastery::subject("org", c.org_id),
+                    $crate::mastery::subject("learner", c.learner_id),
+                    $crate::mastery::subject("competency", c.competency_id),
+                    $crate::mastery::subject("key", c.key_id),
+                ];
+                let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+                let payload = serde_json::json!({
+                    "credential": c.id,
+                    "sha256": digest,
+                    "idempotency_key": c.idempotency_key,
+                    "issued_by": c.issued_by,
+                })
+                .to_string();
+                $crate::audit::append_audit!($tx, tessera_review::AuditKind::CredentialIssued, &subjects, payload, now);
+                (credential, true)
+            }
+        }
+    }};
+}
+pub(crate) use insert_credential_tx;
 
 impl Store {
     /// Stores a signed credential, unless one with the same idempotency key exists: returns the
@@ -145,75 +229,11 @@ impl Store {
         c: &NewCredential<'_>,
         now: DateTime<Utc>,
     ) -> Result<(Credential, bool), StoreError> {
-        let digest = sha256_hex(c.signed.as_bytes());
         write!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let inserted: Option<Credential> = sqlx::query_as(crate::sqlf!(
-                "INSERT INTO credentials (id, org_id, learner_id, competency_id, idempotency_key, \
-                 key_id, subject_id, issuer_id, valid_from, signed, sha256, revocation_list, \
-                 revocation_index, suspension_list, suspension_index, status, issued_by, issued_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                 'active', $16, $17) ON CONFLICT (idempotency_key) DO NOTHING \
-                 RETURNING {CREDENTIAL_COLUMNS}"
-            ))
-            .bind(c.id)
-            .bind(c.org_id)
-            .bind(c.learner_id)
-            .bind(c.competency_id)
-            .bind(c.idempotency_key)
-            .bind(c.key_id)
-            .bind(c.subject_id)
-            .bind(c.issuer_id)
-            .bind(c.valid_from)
-            .bind(c.signed)
-            .bind(&digest)
-            .bind(&c.status.revocation.list_id)
-            .bind(c.status.revocation.index)
-            .bind(&c.status.suspension.list_id)
-            .bind(c.status.suspension.index)
-            .bind(c.issued_by)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(credential) = inserted else {
-                let existing: Credential = sqlx::query_as(crate::sqlf!(
-                    "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE idempotency_key = $1"
-                ))
-                .bind(c.idempotency_key)
-                .fetch_one(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                return Ok((existing, false));
-            };
-            for slot in [&c.status.revocation, &c.status.suspension] {
-                sqlx::query(
-                    "UPDATE status_entries SET credential_id = $3 \
-                     WHERE list_id = $1 AND idx = $2 AND credential_id IS NULL",
-                )
-                .bind(&slot.list_id)
-                .bind(slot.index)
-                .bind(c.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let subjects = [
-                subject("credential", c.id),
-                subject("org", c.org_id),
-                subject("learner", c.learner_id),
-                subject("competency", c.competency_id),
-                subject("key", c.key_id),
-            ];
-            let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
-            let payload = serde_json::json!({
-                "credential": c.id,
-                "sha256": digest,
-                "idempotency_key": c.idempotency_key,
-                "issued_by": c.issued_by,
-            })
-            .to_string();
-            append_audit!(tx, AuditKind::CredentialIssued, &subjects, payload, now);
+            let stored = insert_credential_tx!(tx, c, now);
             tx.commit().await?;
-            Ok((credential, true))
+            Ok(stored)
         })
     }
 

@@ -12,6 +12,8 @@
 //! - [`error`]: [`StoreError`] and the one mapping of database errors.
 //! - [`accounts`]: organisations, users, memberships, invitations, the first-run setup token.
 //! - [`auth`]: login sessions and personal API tokens (hashes only; the server makes the secrets).
+//! - [`batches`]: bulk issuance rows, claimed by workers; [`issuance`]: per-framework issuance
+//!   and the masteries waiting for a credential.
 //! - [`registry`]: frameworks, competencies, associations (hierarchy, prerequisites, the rest of
 //!   CASE) and search.
 //! - [`share_links`]: a learner's links to one credential or transcript (token hashes, opens).
@@ -34,14 +36,20 @@ use sqlx::sqlite::{
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod batches;
 pub mod case;
 pub mod case_rubrics;
+pub mod cohorts;
 pub mod credentials;
+pub mod dashboards;
+pub mod equity;
 pub mod erasure;
 pub mod error;
 pub mod evidence;
 pub mod gating;
+pub mod issuance;
 pub mod issuer_keys;
+pub mod learner_dids;
 pub mod learner_rights;
 pub mod mastery;
 pub mod registry;
@@ -49,6 +57,7 @@ pub mod reviews;
 pub mod rubrics;
 pub mod share_links;
 pub mod status_lists;
+pub mod subgroups;
 pub mod targets;
 pub mod transcripts;
 #[cfg(feature = "testing")]

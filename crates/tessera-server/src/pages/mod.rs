@@ -14,8 +14,10 @@
 //!   double-submit token that must equal the `tessera_form` cookie (SameSite=Strict, HttpOnly),
 //!   which stops login-CSRF.
 //! - **Light.** One small stylesheet served with a long max-age under a content-hash query
-//!   string; no web fonts, no images, no scripts. Pages themselves are `no-store` (they carry
-//!   tokens and private data) and go out with a strict Content-Security-Policy.
+//!   string; no web fonts, no images. One small script, only as progressive enhancement (the
+//!   evidence form keeps a draft in the browser); every page works without it. Pages themselves
+//!   are `no-store` (they carry tokens and private data) and go out with a strict
+//!   Content-Security-Policy.
 //! - Templates are askama files in `crates/tessera-server/templates/`, checked at compile time.
 
 use askama::Template;
@@ -37,10 +39,12 @@ use crate::state::AppState;
 mod account;
 mod agreement;
 mod assets;
+mod equity;
 mod frameworks;
 #[cfg(test)]
 mod http_tests;
 mod import;
+mod issuance;
 mod learning;
 mod orgs;
 mod review;
@@ -165,6 +169,30 @@ pub fn page_routes() -> Vec<PageRoute> {
         at_post("/orgs/{slug}/reviews/{review}", review::score),
         at_get("/orgs/{slug}/agreement", agreement::agreement),
         at_post("/orgs/{slug}/review-settings", agreement::set_share),
+        // The equity audit: a learner's own subgroup answers, the admins' attributes, the audit.
+        at_get("/orgs/{slug}/my-subgroups", equity::my_subgroups),
+        at_post("/orgs/{slug}/my-subgroups", equity::save_my_subgroup),
+        at_post(
+            "/orgs/{slug}/my-subgroups/withdraw",
+            equity::withdraw_my_subgroup,
+        ),
+        at_get("/orgs/{slug}/subgroup-attributes", equity::attributes),
+        at_post("/orgs/{slug}/subgroup-attributes", equity::save_attribute),
+        at_post(
+            "/orgs/{slug}/subgroup-attributes/remove",
+            equity::remove_attribute,
+        ),
+        at_get("/orgs/{slug}/equity", equity::audit),
+        at_get("/orgs/{slug}/equity.csv", equity::audit_csv),
+        // Issuing: approvals, per-framework issuance, bulk upload and its progress.
+        at_get("/orgs/{slug}/issuance", issuance::page),
+        at_post("/orgs/{slug}/issuance/issue", issuance::issue),
+        at_post(
+            "/orgs/{slug}/issuance/frameworks/{framework}",
+            issuance::set_framework,
+        ),
+        at_upload("/orgs/{slug}/issue-batches", issuance::upload),
+        at_get("/orgs/{slug}/issue-batches/{batch}", issuance::batch),
         // Verification for anyone (no account, no CSRF: read-only).
         at_get("/verify", verify::form),
         verify::post_route(),
@@ -178,13 +206,15 @@ pub fn router() -> Router<AppState> {
         .fold(Router::new(), |r, route| r.route(route.path, route.handler))
         .layer(axum::middleware::from_fn(page_headers))
         .route(assets::CSS_PATH, get(assets::stylesheet))
+        .route(assets::DRAFT_JS_PATH, get(assets::draft_script))
 }
 
 /// The cookie holding the double-submit token of forms used before login.
 const FORM_COOKIE: &str = "tessera_form";
 
 /// Headers every page gets: no caching (pages carry CSRF tokens and private data), a CSP that
-/// allows nothing but our own stylesheet and forms to ourselves, and no referrer (setup and
+/// allows nothing but our own stylesheet, our own script files (never inline: the evidence
+/// form's draft keeper, see `assets.rs`) and forms to ourselves, and no referrer (setup and
 /// invitation links carry secrets in the query).
 async fn page_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
@@ -193,7 +223,7 @@ async fn page_headers(request: Request, next: Next) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(

@@ -14,9 +14,11 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::AppError;
 use crate::state::AppState;
 
+pub mod bulk;
 pub mod case;
 pub mod credentials;
 pub mod did;
+pub mod equity;
 pub mod evidence;
 pub mod issuing;
 pub mod mastery;
@@ -27,6 +29,7 @@ pub mod reviews;
 pub mod rubrics;
 pub mod session;
 pub mod setup;
+pub mod transcripts;
 pub mod verify;
 
 /// The OpenAPI document's fixed parts; the paths come from the routers.
@@ -72,11 +75,14 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(case::router())
         .merge(rubrics::router())
         .merge(evidence::router())
+        .merge(equity::router())
         .merge(reviews::router())
         .merge(mastery::router())
         .merge(credentials::router())
+        .merge(bulk::router())
         .merge(did::router())
         .merge(verify::router())
+        .merge(transcripts::router())
 }
 
 /// Paging for list endpoints: `limit` (1–500, default 50) and `offset`.
