@@ -23,6 +23,14 @@ pub enum Error {
         /// What is wrong (the TOML parser names line and column).
         detail: String,
     },
+    /// The logo file named in `theme.toml` is not a usable PNG or SVG.
+    #[error("logo {file}: {detail}")]
+    Logo {
+        /// The logo file.
+        file: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// A file of the template folder could not be read.
     #[error("cannot read {path}: {source}")]
     Io {

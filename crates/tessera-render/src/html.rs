@@ -18,6 +18,9 @@ use crate::timeline::Timeline;
 
 /// The HTML template's file name in the folder.
 pub const HTML_TEMPLATE: &str = "transcript.html";
+/// The page's style (a template too: it reads the theme's colours). Optional: a folder without
+/// it renders unstyled pages.
+pub const CSS_TEMPLATE: &str = "transcript.css";
 /// The theme's file name in the folder.
 pub const THEME_FILE: &str = "theme.toml";
 
@@ -27,6 +30,7 @@ pub struct Templates {
     theme: Theme,
     env: Environment<'static>,
     logo_svg: Option<String>,
+    logo: Option<crate::logo::Logo>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -64,11 +68,11 @@ impl Templates {
             path: html_path,
             source,
         })?;
-        let logo_svg = if theme.institution.logo.ends_with(".svg") {
-            let path = dir.join(&theme.institution.logo);
-            Some(std::fs::read_to_string(&path).map_err(|source| Error::Io { path, source })?)
+        let (logo, logo_svg) = if theme.institution.logo.is_empty() {
+            (None, None)
         } else {
-            None
+            let (logo, svg) = crate::logo::Logo::load(&dir, &theme.institution.logo)?;
+            (Some(logo), svg)
         };
         let mut env = Environment::new();
         env.set_debug(true);
@@ -102,6 +106,19 @@ impl Templates {
                 out
             }
         });
+        let css_path = dir.join(CSS_TEMPLATE);
+        let css = match std::fs::read_to_string(&css_path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(Error::Io {
+                    path: css_path,
+                    source,
+                });
+            }
+        };
+        env.add_template_owned(CSS_TEMPLATE, css)
+            .map_err(|e| template_error(&e, CSS_TEMPLATE))?;
         env.add_template_owned(HTML_TEMPLATE, html)
             .map_err(|e| template_error(&e, HTML_TEMPLATE))?;
         Ok(Templates {
@@ -109,12 +126,25 @@ impl Templates {
             theme,
             env,
             logo_svg,
+            logo,
         })
     }
 
     /// The folder shipped in the repository (`transcript-templates/`), for tests and defaults.
     pub fn shipped_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../transcript-templates")
+    }
+
+    /// The same folder printing another verify URL (`{id}` becomes the transcript's id): the
+    /// service points the transcripts it makes at its own verify page.
+    pub fn with_verify_url(mut self, url: impl Into<String>) -> Self {
+        self.theme.verify_url = url.into();
+        self
+    }
+
+    /// The logo the theme names, loaded.
+    pub fn logo(&self) -> Option<&crate::logo::Logo> {
+        self.logo.as_ref()
     }
 
     /// The theme.
@@ -137,6 +167,7 @@ struct Context<'a> {
     verify_url: String,
     institution: &'a str,
     logo_svg: Option<&'a str>,
+    stylesheet_url: Option<&'a str>,
 }
 
 /// Renders the HTML page of a signed transcript (its exact JSON bytes).
@@ -146,8 +177,46 @@ pub fn render_html(clr: &[u8], templates: &Templates) -> Result<String> {
     render_view_html(&view, templates)
 }
 
+/// Renders the HTML page of a signed transcript linking its style from `stylesheet_url` (where
+/// [`render_css`] is served) instead of inlining it: for pages served under a Content Security
+/// Policy that allows no inline style.
+pub fn render_html_linked(
+    clr: &[u8],
+    templates: &Templates,
+    stylesheet_url: &str,
+) -> Result<String> {
+    let value: Value = serde_json::from_slice(clr)?;
+    let view = TranscriptView::from_clr(&value)?;
+    render(&view, templates, Some(stylesheet_url))
+}
+
+/// The page's stylesheet (`transcript.css` rendered with the theme).
+pub fn render_css(templates: &Templates) -> Result<String> {
+    #[derive(Serialize)]
+    struct CssContext<'a> {
+        theme: &'a Theme,
+    }
+    templates
+        .env
+        .get_template(CSS_TEMPLATE)
+        .and_then(|t| {
+            t.render(CssContext {
+                theme: &templates.theme,
+            })
+        })
+        .map_err(|e| template_error(&e, CSS_TEMPLATE))
+}
+
 /// Renders the HTML page of a transcript already read into a view.
 pub fn render_view_html(view: &TranscriptView, templates: &Templates) -> Result<String> {
+    render(view, templates, None)
+}
+
+fn render(
+    view: &TranscriptView,
+    templates: &Templates,
+    stylesheet_url: Option<&str>,
+) -> Result<String> {
     let theme = &templates.theme;
     let ctx = Context {
         t: view,
@@ -161,6 +230,7 @@ pub fn render_view_html(view: &TranscriptView, templates: &Templates) -> Result<
             &theme.institution.name
         },
         logo_svg: templates.logo_svg.as_deref(),
+        stylesheet_url,
     };
     let template = templates
         .env

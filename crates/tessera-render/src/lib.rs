@@ -15,13 +15,15 @@
 pub mod attach;
 pub mod error;
 pub mod html;
+pub mod logo;
 pub mod pdf;
 pub mod theme;
 pub mod timeline;
 
 pub use attach::{ATTACHMENT_NAME, extract_attachment, is_pdf};
 pub use error::{Error, Result};
-pub use html::{Templates, render_html};
+pub use html::{Templates, render_css, render_html, render_html_linked};
+pub use logo::Logo;
 pub use pdf::layout::{BlockKind, Layout, layout};
 pub use pdf::render_pdf;
 pub use theme::Theme;

@@ -37,7 +37,8 @@ pub struct Institution {
     pub name: String,
     /// A line under the name (address, motto).
     pub tagline: String,
-    /// A logo file in the template folder (SVG is inlined in the HTML page).
+    /// A logo file in the template folder (a relative path; PNG or SVG; empty for none): drawn
+    /// at the top left of the PDF's header; an SVG is also inlined in the HTML page.
     pub logo: String,
     /// A sentence printed at the end of the transcript (what it attests, how to read it).
     pub statement: String,

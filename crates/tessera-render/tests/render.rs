@@ -73,7 +73,12 @@ fn html_escapes_what_the_credential_says() {
 }
 
 fn copy_shipped(to: &Path) {
-    for f in ["theme.toml", "transcript.html", "logo.svg"] {
+    for f in [
+        "theme.toml",
+        "transcript.html",
+        "transcript.css",
+        "logo.svg",
+    ] {
         std::fs::copy(Templates::shipped_dir().join(f), to.join(f)).unwrap();
     }
 }
@@ -408,4 +413,149 @@ fn three_hundred_competency_pdf_renders_to_png_pages() {
     assert_eq!(pngs, 3);
     // The attachment survives the size.
     assert_eq!(extract_attachment(&pdf).unwrap(), clr);
+}
+
+/// The XObjects of a PDF by `/Subtype` (`Image`, `Form`).
+fn xobject_subtypes(pdf: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.objects
+        .values()
+        .filter_map(|o| match o {
+            lopdf::Object::Stream(s)
+                if s.dict.get(b"Type").ok().and_then(|t| t.as_name().ok())
+                    == Some(b"XObject".as_slice()) =>
+            {
+                s.dict
+                    .get(b"Subtype")
+                    .ok()
+                    .and_then(|t| t.as_name().ok())
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A 3×2 opaque PNG.
+fn tiny_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, 3, 2);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&[200u8; 3 * 2 * 3]).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_configured_logo_is_drawn_in_the_pdf_header_png_or_svg() {
+    let clr = signed(3, false);
+    // No logo: no XObject at all.
+    let dir = tempfile::tempdir().unwrap();
+    copy_shipped(dir.path());
+    let theme = std::fs::read_to_string(dir.path().join("theme.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("theme.toml"),
+        theme.replace("logo = \"logo.svg\"", "logo = \"\""),
+    )
+    .unwrap();
+    let bare = render_pdf(&clr, &Templates::load(dir.path()).unwrap()).unwrap();
+    assert!(xobject_subtypes(&bare).is_empty());
+    let laid = layout(
+        &TranscriptView::from_clr(&serde_json::from_slice(&clr).unwrap()).unwrap(),
+        Templates::load(dir.path()).unwrap().theme(),
+    )
+    .unwrap();
+    assert!(
+        !laid.pages[0].blocks[0]
+            .items
+            .iter()
+            .any(|i| matches!(i, tessera_render::pdf::layout::Item::Logo { .. }))
+    );
+
+    // The shipped SVG logo: a (vector) form XObject in the header.
+    let with_svg = render_pdf(&clr, &templates()).unwrap();
+    assert_eq!(xobject_subtypes(&with_svg), ["Form"]);
+    assert_eq!(extract_attachment(&with_svg).unwrap(), clr);
+
+    // A PNG logo in a subfolder: an image XObject.
+    std::fs::create_dir(dir.path().join("img")).unwrap();
+    std::fs::write(dir.path().join("img/crest.png"), tiny_png()).unwrap();
+    std::fs::write(
+        dir.path().join("theme.toml"),
+        theme.replace("logo = \"logo.svg\"", "logo = \"img/crest.png\""),
+    )
+    .unwrap();
+    let templates = Templates::load(dir.path()).unwrap();
+    let with_png = render_pdf(&clr, &templates).unwrap();
+    assert_eq!(xobject_subtypes(&with_png), ["Image"]);
+    // The HTML page inlines only SVG logos.
+    assert!(
+        !render_html(&clr, &templates)
+            .unwrap()
+            .contains("aria-label=\"School logo\"")
+    );
+}
+
+#[test]
+fn a_missing_or_unusable_logo_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_shipped(dir.path());
+    let theme = std::fs::read_to_string(dir.path().join("theme.toml")).unwrap();
+    let with_logo = |name: &str| {
+        std::fs::write(
+            dir.path().join("theme.toml"),
+            theme.replace("logo = \"logo.svg\"", &format!("logo = \"{name}\"")),
+        )
+        .unwrap();
+        Templates::load(dir.path()).unwrap_err().to_string()
+    };
+    let text = with_logo("crest.png");
+    assert!(
+        text.contains("crest.png") && text.contains("cannot read"),
+        "{text}"
+    );
+    std::fs::write(dir.path().join("fake.png"), b"GIF89a not a png").unwrap();
+    let text = with_logo("fake.png");
+    assert!(
+        text.contains("fake.png") && text.contains("not a PNG"),
+        "{text}"
+    );
+    std::fs::write(dir.path().join("broken.svg"), b"<svg oops").unwrap();
+    let text = with_logo("broken.svg");
+    assert!(
+        text.contains("broken.svg") && text.contains("SVG"),
+        "{text}"
+    );
+    std::fs::write(dir.path().join("logo.gif"), b"GIF89a").unwrap();
+    let text = with_logo("logo.gif");
+    assert!(
+        text.contains("logo.gif") && text.contains(".png or .svg"),
+        "{text}"
+    );
+    let text = with_logo("../outside.png");
+    assert!(
+        text.contains("outside.png") && text.contains("inside the template folder"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_page_served_under_a_strict_csp_links_its_style_instead_of_inlining_it() {
+    let clr = signed(3, false);
+    let t = templates();
+    let standalone = render_html(&clr, &t).unwrap();
+    assert!(standalone.contains("<style>") && standalone.contains("--primary: #1f3a5f"));
+    let linked = tessera_render::render_html_linked(&clr, &t, "/transcript.css?v=1").unwrap();
+    assert!(!linked.contains("<style") && !linked.contains("style="));
+    assert!(
+        linked.contains("<link rel=\"stylesheet\" href=\"&#x2f;transcript.css?v=1\">"),
+        "{linked}"
+    );
+    assert!(!linked.contains("<script"));
+    let css = tessera_render::render_css(&t).unwrap();
+    assert!(css.contains("--primary: #1f3a5f") && css.contains("header.top"));
+    assert!(!css.contains("{{") && !css.contains("{#"));
 }

@@ -29,6 +29,8 @@ pub struct App {
     pub issuing: crate::routes::issuing::Issuing,
     /// Verification for anyone: fetch policy, HTTP client and document cache.
     pub verifier: crate::routes::verify::service::Verifier,
+    /// The school's transcript template folder (loaded on first use).
+    pub transcript_templates: crate::routes::transcripts::TranscriptTemplates,
 }
 
 /// The handle every handler gets: an `Arc` around [`App`].
@@ -40,6 +42,7 @@ impl AppState {
     pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let uris = CaseUris::new(&config.public_url);
         let login_limiter = LoginLimiter::new(config.login_attempts_per_minute);
+        let config_data_dir = config.data_dir.clone();
         Self(Arc::new(App {
             store,
             config,
@@ -48,6 +51,9 @@ impl AppState {
             login_limiter,
             issuing: crate::routes::issuing::Issuing::from_env(),
             verifier: Default::default(),
+            transcript_templates: crate::routes::transcripts::TranscriptTemplates::from_env(
+                &config_data_dir,
+            ),
         }))
     }
 }

@@ -237,6 +237,32 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ("GET", "/contexts/tessera/v1", ALL, 200),
     // Verification for anyone (routes/verify.rs): a verdict for every caller.
     ("POST", "/api/v1/verify", ALL, 200),
+    // Transcripts (routes/transcripts.rs), of learner2: the learner makes their own
+    // (transcripts_api.rs), teachers and admins an official one; the learner and staff read.
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/learners/{user}/transcripts",
+        EDITORS,
+        201,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/transcripts",
+        STAFF,
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/transcripts/{id}", STAFF, 200),
+    ("GET", "/api/v1/orgs/{slug}/transcripts/{id}/pdf", STAFF, 200),
+    // Only the learner a transcript is about shares it (learner2: none of the callers; staff
+    // get 403, others 404; the learner's own path is in transcripts_api.rs).
+    ("POST", "/api/v1/orgs/{slug}/transcripts/{id}/share-links", &[], 201),
+    ("GET", "/api/v1/orgs/{slug}/transcripts/{id}/share-links", &[], 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/transcripts/{id}/share-links/{link}/revoke",
+        &[],
+        200,
+    ),
 ];
 
 struct World {
@@ -706,6 +732,93 @@ impl World {
                     .unwrap(),
                 ),
             ),
+            ("POST", "/api/v1/orgs/{slug}/learners/{user}/transcripts") => {
+                self.credential().await;
+                (
+                    format!("/api/v1/orgs/alpha/learners/{}/transcripts", self.learner2_id),
+                    Some(json!({})),
+                )
+            }
+            ("GET", "/api/v1/orgs/{slug}/learners/{user}/transcripts") => (
+                format!("/api/v1/orgs/alpha/learners/{}/transcripts", self.learner2_id),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/transcripts/{id}") => (
+                format!("/api/v1/orgs/alpha/transcripts/{}", self.transcript().await),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/transcripts/{id}/pdf") => (
+                format!(
+                    "/api/v1/orgs/alpha/transcripts/{}/pdf",
+                    self.transcript().await
+                ),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/subgroup-attributes" | "/api/v1/orgs/{slug}/me/subgroups") => {
+                (template.replace("{slug}", "alpha"), None)
+            }
+            ("PUT", "/api/v1/orgs/{slug}/subgroup-attributes/{name}") => (
+                "/api/v1/orgs/alpha/subgroup-attributes/matrix-attr".to_owned(),
+                Some(json!({"label": "Matrix", "values": ["a", "b"]})),
+            ),
+            ("DELETE", "/api/v1/orgs/{slug}/subgroup-attributes/{name}") => {
+                // A fresh attribute each time, so that an allowed caller removes one.
+                let name = format!("gone-{n}");
+                self.subgroup_attribute(&name).await;
+                (format!("/api/v1/orgs/alpha/subgroup-attributes/{name}"), None)
+            }
+            ("PUT", "/api/v1/orgs/{slug}/me/subgroups/{name}") => {
+                self.subgroup_attribute("matrix-attr").await;
+                (
+                    "/api/v1/orgs/alpha/me/subgroups/matrix-attr".to_owned(),
+                    Some(json!({"value": "a", "consent": true})),
+                )
+            }
+            ("DELETE", "/api/v1/orgs/{slug}/me/subgroups/{name}") => (
+                "/api/v1/orgs/alpha/me/subgroups/matrix-attr".to_owned(),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/equity" | "/api/v1/orgs/{slug}/equity.csv") => {
+                self.subgroup_attribute("matrix-attr").await;
+                (
+                    format!("{}?attribute=matrix-attr", template.replace("{slug}", "alpha")),
+                    None,
+                )
+            }
+            ("POST" | "GET", "/api/v1/orgs/{slug}/transcripts/{id}/share-links") => (
+                format!(
+                    "/api/v1/orgs/alpha/transcripts/{}/share-links",
+                    self.transcript().await
+                ),
+                (method == "POST").then(|| json!({})),
+            ),
+            ("POST", "/api/v1/orgs/{slug}/transcripts/{id}/share-links/{link}/revoke") => {
+                let transcript = self.transcript().await;
+                let (link, _) = self
+                    .app
+                    .state
+                    .store
+                    .create_share_link(
+                        &tessera_store::share_links::NewShareLink {
+                            org_id: &self.alpha_id,
+                            owner_id: &self.learner2_id,
+                            kind: tessera_store::share_links::ShareKind::Transcript,
+                            target_id: &transcript,
+                            label: None,
+                            expires_at: None,
+                        },
+                        self.app.clock_now(),
+                    )
+                    .await
+                    .unwrap();
+                (
+                    format!(
+                        "/api/v1/orgs/alpha/transcripts/{transcript}/share-links/{}/revoke",
+                        link.id
+                    ),
+                    None,
+                )
+            }
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
     }
@@ -838,6 +951,37 @@ impl World {
         .await
         .unwrap();
         (c.id, c.status)
+    }
+}
+
+/// Transcript fixtures for the matrix.
+impl World {
+    /// A transcript of learner2 (made once, official, by the store's own path).
+    async fn transcript(&self) -> String {
+        let store = &self.app.state.store;
+        if let Some(t) = store
+            .learner_transcripts(&self.alpha_id, &self.learner2_id, 1, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            return t.id;
+        }
+        self.credential().await;
+        let org = store.org_by_slug("alpha").await.unwrap();
+        let teacher = self.app.user_id(self.who(Who::Teacher)).await;
+        tessera_server::routes::transcripts::make_transcript(
+            &self.app.state,
+            &org,
+            &self.learner2_id,
+            tessera_server::routes::transcripts::TranscriptKind::Official,
+            &tessera_server::routes::transcripts::Choice::Everything,
+            &teacher,
+        )
+        .await
+        .unwrap()
+        .id
     }
 }
 

@@ -26,6 +26,8 @@ pub const MARGIN_BOTTOM: f32 = 52.0;
 pub const MAX_STATEMENT_LINES: usize = 20;
 /// Longest name a row shows, in lines.
 pub const MAX_NAME_LINES: usize = 6;
+/// Side of the box the logo is fitted into (pt).
+pub const LOGO_SIZE: f32 = 44.0;
 /// Timeline lanes per block.
 const LANES_PER_BLOCK: usize = 18;
 
@@ -101,6 +103,16 @@ pub enum Item {
         width: f32,
         /// Colour.
         colour: Rgb,
+    },
+    /// The school's logo (`theme.toml` `institution.logo`), fitted into a `size`×`size` box
+    /// with its aspect ratio kept.
+    Logo {
+        /// Left.
+        x: f32,
+        /// Top, from the block's top.
+        y: f32,
+        /// Side of the box.
+        size: f32,
     },
     /// A QR code: `n`×`n` modules, row-major, true = dark.
     Qr {
@@ -264,9 +276,19 @@ impl Builder<'_> {
         let mut items = Vec::new();
         let qr_size = 92.0;
         let side_w = 118.0;
-        let text_w = self.width - side_w - 12.0;
-        let x = self.left;
+        let mut text_w = self.width - side_w - 12.0;
+        let mut x = self.left;
         let mut y = 0.0;
+        // The logo, when the theme names one, at the top left; the text moves right of it.
+        if !t.institution.logo.is_empty() {
+            items.push(Item::Logo {
+                x,
+                y: 0.0,
+                size: LOGO_SIZE,
+            });
+            x += LOGO_SIZE + 10.0;
+            text_w -= LOGO_SIZE + 10.0;
+        }
         let institution = if t.institution.name.is_empty() {
             view.issuer_name.as_str()
         } else {
@@ -438,7 +460,7 @@ impl Builder<'_> {
                 6,
             )
             .0;
-        let height = y.max(qy) + 6.0;
+        let height = y.max(qy).max(LOGO_SIZE) + 6.0;
         items.push(Item::Line {
             x1: self.left,
             y1: height - 2.0,

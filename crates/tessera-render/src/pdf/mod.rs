@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use printpdf::{
     Color, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Point,
-    Polygon, PolygonRing, Pt, Rgb as PdfRgb, TextItem, WindingOrder,
+    Polygon, PolygonRing, Pt, Rgb as PdfRgb, TextItem, WindingOrder, XObjectId, XObjectTransform,
 };
 use serde_json::Value;
 use tessera_transcript::TranscriptView;
@@ -16,6 +16,7 @@ use tessera_transcript::TranscriptView;
 use crate::attach::attach;
 use crate::error::{Error, Result};
 use crate::html::Templates;
+use crate::logo::Logo;
 use fonts::{Face, Fonts};
 use layout::{Item, Layout, Rgb};
 
@@ -24,7 +25,7 @@ pub fn render_pdf(clr: &[u8], templates: &Templates) -> Result<Vec<u8>> {
     let value: Value = serde_json::from_slice(clr)?;
     let view = TranscriptView::from_clr(&value)?;
     let laid = layout::layout(&view, templates.theme())?;
-    let pdf = draw(&view, &laid)?;
+    let pdf = draw(&view, &laid, templates.logo())?;
     attach(&pdf, clr, &view)
 }
 
@@ -57,6 +58,13 @@ fn rect(ops: &mut Vec<Op>, x: f32, y_top: f32, w: f32, h: f32, page_h: f32) {
     });
 }
 
+/// The logo added to the document: its XObject and its natural size in points.
+struct PlacedLogo {
+    id: XObjectId,
+    width: f32,
+    height: f32,
+}
+
 fn draw_item(
     ops: &mut Vec<Op>,
     item: &Item,
@@ -64,8 +72,28 @@ fn draw_item(
     page_h: f32,
     fonts: &Fonts,
     ids: &HashMap<Face, FontId>,
+    logo: Option<&PlacedLogo>,
 ) {
     match item {
+        Item::Logo { x, y, size } => {
+            let Some(logo) = logo else { return };
+            // Fit into the box, aspect ratio kept, centred vertically in it.
+            let scale = size / logo.width.max(logo.height).max(f32::EPSILON);
+            let h = logo.height * scale;
+            ops.push(Op::SaveGraphicsState);
+            ops.push(Op::UseXobject {
+                id: logo.id.clone(),
+                transform: XObjectTransform {
+                    translate_x: Some(Pt(*x)),
+                    translate_y: Some(Pt(page_h - top - y - (size + h) / 2.0)),
+                    scale_x: Some(scale),
+                    scale_y: Some(scale),
+                    dpi: Some(LOGO_DPI),
+                    rotate: None,
+                },
+            });
+            ops.push(Op::RestoreGraphicsState);
+        }
         Item::Text {
             x,
             y,
@@ -164,7 +192,11 @@ fn draw_item(
     }
 }
 
-fn draw(view: &TranscriptView, laid: &Layout) -> Result<Vec<u8>> {
+/// The resolution logos are placed at: one pixel of a PNG is 72/150 pt before fitting (the
+/// fitting scale then sets the drawn size; this only fixes the unit).
+const LOGO_DPI: f32 = 150.0;
+
+fn draw(view: &TranscriptView, laid: &Layout, logo: Option<&Logo>) -> Result<Vec<u8>> {
     let fonts = Fonts::get()?;
     let mut doc = PdfDocument::new(&view.title);
     doc.metadata.info.creator = "Tessera".into();
@@ -179,17 +211,45 @@ fn draw(view: &TranscriptView, laid: &Layout) -> Result<Vec<u8>> {
             ids.insert(face, doc.add_font(&f.parsed));
         }
     }
+    let logo = logo.map(|l| {
+        let (w, h) = l.pixels();
+        let id = match l {
+            Logo::Image(image) => doc.add_image(image),
+            Logo::Vector(xobject) => doc.add_xobject(xobject),
+        };
+        PlacedLogo {
+            id,
+            width: w * 72.0 / LOGO_DPI,
+            height: h * 72.0 / LOGO_DPI,
+        }
+    });
     let mm = |p: f32| Mm(p * 25.4 / 72.0);
     let mut pages = Vec::with_capacity(laid.pages.len());
     for page in &laid.pages {
         let mut ops = Vec::new();
         for block in &page.blocks {
             for item in &block.items {
-                draw_item(&mut ops, item, block.top, laid.height, &fonts, &ids);
+                draw_item(
+                    &mut ops,
+                    item,
+                    block.top,
+                    laid.height,
+                    &fonts,
+                    &ids,
+                    logo.as_ref(),
+                );
             }
         }
         for item in &page.footer {
-            draw_item(&mut ops, item, 0.0, laid.height, &fonts, &ids);
+            draw_item(
+                &mut ops,
+                item,
+                0.0,
+                laid.height,
+                &fonts,
+                &ids,
+                logo.as_ref(),
+            );
         }
         pages.push(PdfPage::new(mm(laid.width), mm(laid.height), ops));
     }

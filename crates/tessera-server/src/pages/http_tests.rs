@@ -1432,6 +1432,49 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDD"),
     ("GET", "/orgs/{slug}/agreement", "LDDDAADA"),
     ("POST", "/orgs/{slug}/review-settings", "LDDDDADA"),
+    // Transcripts (pages/transcripts.rs): the learner's and the staff's, like the record; the
+    // learner makes their own, teachers and admins official ones; the stylesheet is public.
+    ("GET", "/orgs/{slug}/my-transcripts", "LAAAAADA"),
+    ("GET", "/orgs/{slug}/learners/{user}/transcripts", "LADAAADA"),
+    ("POST", "/orgs/{slug}/learners/{user}/transcripts", "LADDAADA"),
+    ("GET", "/orgs/{slug}/transcripts/{transcript}", "LADAAADA"),
+    ("GET", "/transcript.css", "AAAAAAAA"),
+    (
+        "POST",
+        "/orgs/{slug}/transcripts/{transcript}/share-links",
+        "LADDDDDD",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/transcripts/{transcript}/share-links/{transcript_link}/revoke",
+        "LADDDDDD",
+    ),
+    // Credentials (pages/credentials.rs): read like the record; teachers and admins change the
+    // status; only the learner makes and revokes share links.
+    ("GET", "/orgs/{slug}/my-credentials", "LAAAAADA"),
+    ("GET", "/orgs/{slug}/learners/{user}/credentials", "LADAAADA"),
+    ("GET", "/orgs/{slug}/credentials/{credential}", "LADAAADA"),
+    (
+        "POST",
+        "/orgs/{slug}/credentials/{credential}/status",
+        "LDDDAADA",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/credentials/{credential}/share-links",
+        "LADDDDDD",
+    ),
+    ("POST", "/orgs/{slug}/share-links/{share_link}/revoke", "LADDDDDD"),
+    // Opening a credential share link needs no account (410 once revoked: still answered).
+    ("GET", "/share/c/{credential_token}", "AAAAAAAA"),
+    ("GET", "/share/c/{credential_token}/download.json", "AAAAAAAA"),
+    ("GET", "/share/c/{credential_token}/badge.png", "AAAAAAAA"),
+    ("GET", "/share/c/{credential_token}/badge.svg", "AAAAAAAA"),
+    // Opening a transcript share link needs no account (410 once revoked: still answered).
+    ("GET", "/share/t/{transcript_token}", "AAAAAAAA"),
+    ("GET", "/share/t/{transcript_token}/view", "AAAAAAAA"),
+    ("GET", "/share/t/{transcript_token}/transcript.pdf", "AAAAAAAA"),
+    ("GET", "/share/t/{transcript_token}/transcript.json", "AAAAAAAA"),
     ("GET", "/verify", "AAAAAAAA"),
     ("POST", "/verify", "AAAAAAAA"),
 ];
@@ -1529,13 +1572,18 @@ async fn page_authorization_matrix_every_route_and_role() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let review = f.pending_review().await;
     let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
+    let (transcript, transcript_token, transcript_link) =
+        super::transcripts::fixture(&f.state, &org.id, &learner_id).await;
     let record_before = f
         .state
         .store
         .learner_record(&org.id, &learner_id)
         .await
         .unwrap();
-    let params: [(&str, &str); 8] = [
+    let params: [(&str, &str); 11] = [
+        ("{transcript}", &transcript),
+        ("{transcript_token}", &transcript_token),
+        ("{transcript_link}", &transcript_link),
         ("{slug}", &f.slug),
         ("{member}", &teacher_id),
         ("{framework}", &f.framework),

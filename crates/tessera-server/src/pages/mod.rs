@@ -48,6 +48,7 @@ mod issuance;
 mod learning;
 mod orgs;
 mod review;
+mod transcripts;
 mod verify;
 
 /// One page route: a method, a path pattern and its handler. Every page route is a row of
@@ -193,6 +194,32 @@ pub fn page_routes() -> Vec<PageRoute> {
         ),
         at_upload("/orgs/{slug}/issue-batches", issuance::upload),
         at_get("/orgs/{slug}/issue-batches/{batch}", issuance::batch),
+        // Mastery transcripts (pages/transcripts.rs): the learner's list and form, the
+        // transcript page from the school's templates, and that page's stylesheet.
+        at_get("/orgs/{slug}/my-transcripts", transcripts::my_transcripts),
+        at_get("/orgs/{slug}/learners/{user}/transcripts", transcripts::list),
+        at_post("/orgs/{slug}/learners/{user}/transcripts", transcripts::create),
+        at_get("/orgs/{slug}/transcripts/{transcript}", transcripts::show),
+        at_get(transcripts::TRANSCRIPT_CSS_PATH, transcripts::stylesheet),
+        at_post(
+            "/orgs/{slug}/transcripts/{transcript}/share-links",
+            transcripts::create_link,
+        ),
+        at_post(
+            "/orgs/{slug}/transcripts/{transcript}/share-links/{transcript_link}/revoke",
+            transcripts::revoke_link,
+        ),
+        // A transcript share link: no account; that transcript only.
+        at_get("/share/t/{transcript_token}", transcripts::open_shared),
+        at_get("/share/t/{transcript_token}/view", transcripts::shared_view),
+        at_get(
+            "/share/t/{transcript_token}/transcript.pdf",
+            transcripts::shared_pdf,
+        ),
+        at_get(
+            "/share/t/{transcript_token}/transcript.json",
+            transcripts::shared_json,
+        ),
         // Verification for anyone (no account, no CSRF: read-only).
         at_get("/verify", verify::form),
         verify::post_route(),

@@ -44,6 +44,32 @@ struct ResultView {
     format: &'static str,
     checks: Vec<CheckView>,
     embedded: Vec<EmbeddedView>,
+    transcript: Option<TranscriptSummary>,
+}
+
+/// What a verified (or not) CLR transcript says, read from its signed JSON.
+struct TranscriptSummary {
+    learner: String,
+    title: String,
+    issuer: String,
+    issued: String,
+    period: Option<String>,
+    partial: bool,
+    mastered: u64,
+    in_progress: u64,
+    rows: Vec<TranscriptRow>,
+}
+
+struct TranscriptRow {
+    area: String,
+    code: String,
+    name: String,
+    level: String,
+    started: String,
+    mastered: String,
+    attempts: u64,
+    /// This competency's credential failed verification.
+    failed: bool,
 }
 
 struct CheckView {
@@ -58,6 +84,7 @@ struct CheckView {
 struct EmbeddedView {
     path: String,
     id: Option<String>,
+    name: Option<String>,
     word: &'static str,
     class: &'static str,
     problems: String,
@@ -216,6 +243,7 @@ fn result_view(verdict: &Verdict) -> ResultView {
         format: match verdict.format {
             "png" => "a baked PNG badge",
             "svg" => "a baked SVG badge",
+            "pdf" => "a transcript PDF (the signed transcript attached to it was checked)",
             _ => "JSON",
         },
         checks: report
@@ -243,6 +271,11 @@ fn result_view(verdict: &Verdict) -> ResultView {
                     ("Not verified", "st-notyet")
                 };
                 EmbeddedView {
+                    name: verdict
+                        .failed_credentials
+                        .iter()
+                        .find(|f| f.path == e.path)
+                        .and_then(|f| f.name.clone()),
                     path: e.path.clone(),
                     id: e.report.id.clone(),
                     word,
@@ -255,6 +288,63 @@ fn result_view(verdict: &Verdict) -> ResultView {
                         .collect::<Vec<_>>()
                         .join(", "),
                 }
+            })
+            .collect(),
+        transcript: verdict
+            .transcript
+            .as_ref()
+            .map(|t| transcript_summary(t, verdict)),
+    }
+}
+
+fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn transcript_summary(
+    t: &tessera_transcript::TranscriptView,
+    verdict: &Verdict,
+) -> TranscriptSummary {
+    let failed_ids: Vec<&str> = verdict
+        .failed_credentials
+        .iter()
+        .filter_map(|f| f.id.as_deref())
+        .collect();
+    TranscriptSummary {
+        learner: t.learner_name.clone(),
+        title: t.title.clone(),
+        issuer: t.issuer_name.clone(),
+        issued: day(Some(t.issued_at)),
+        period: t
+            .period_start
+            .map(|s| format!("{} to {}", day(Some(s)), day(t.period_end))),
+        partial: t.partial,
+        mastered: t.pacing.mastered,
+        in_progress: t.pacing.in_progress,
+        rows: t
+            .areas
+            .iter()
+            .flat_map(|a| {
+                a.competencies.iter().map(|c| TranscriptRow {
+                    area: a.name.clone(),
+                    code: c.code.clone().unwrap_or_default(),
+                    name: c.name.clone(),
+                    level: c.level.clone().unwrap_or_else(|| {
+                        if c.mastered_at.is_some() {
+                            "Mastered".into()
+                        } else {
+                            "In progress".into()
+                        }
+                    }),
+                    started: day(c.first_activity),
+                    mastered: day(c.mastered_at),
+                    attempts: c.attempts,
+                    failed: c
+                        .credential_id
+                        .as_deref()
+                        .is_some_and(|id| failed_ids.contains(&id)),
+                })
             })
             .collect(),
     }

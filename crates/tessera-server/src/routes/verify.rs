@@ -1,7 +1,7 @@
 //! `POST /api/v1/verify`: anyone (no account) verifies a credential.
 //!
-//! The body is the credential as JSON, a baked badge as a raw upload (`image/png`,
-//! `image/svg+xml`, `application/octet-stream`), or `multipart/form-data` with a `file` (or a
+//! The body is the credential as JSON, a baked badge or a transcript PDF as a raw upload
+//! (`image/png`, `image/svg+xml`, `application/pdf`, `application/octet-stream`), or `multipart/form-data` with a `file` (or a
 //! `credential` text field). The answer is the verdict with every named check (200), whether
 //! the credential verified or not; a problem+json is kept for input that could not be processed
 //! at all (not a credential, an image without one, over a limit) — never mixed with a verdict.
@@ -60,6 +60,11 @@ impl From<VerifyError> for VerifyProblem {
             ),
             VerifyError::Bake(BakeError::NotSvg(_)) => ("not-a-credential", "Not a credential"),
             VerifyError::Bake(_) => ("damaged-image", "Damaged badge image"),
+            VerifyError::Pdf(tessera_render::Error::NoAttachment(_)) => (
+                "no-attached-transcript",
+                "No transcript attached to the PDF",
+            ),
+            VerifyError::Pdf(_) => ("damaged-pdf", "Damaged or unreadable PDF"),
             VerifyError::VcJwt => (
                 "unsupported-credential-format",
                 "Unsupported credential format",
@@ -204,7 +209,7 @@ pub async fn verify_upload(state: &AppState, upload: &[u8]) -> Result<Verdict, V
 pub struct VerdictDoc {
     /// `verified`, `verified_with_warnings` or `not_verified`.
     pub verdict: String,
-    /// `json`, `png` or `svg`: what the credential came in.
+    /// `json`, `png`, `svg` or `pdf`: what the credential came in.
     pub format: String,
     /// True when the proof passed and no check failed.
     pub verified: bool,
@@ -216,6 +221,12 @@ pub struct VerdictDoc {
     pub types: Vec<String>,
     /// The named checks, in a fixed order.
     pub checks: Vec<CheckDoc>,
+    /// For a CLR transcript: what it says (learner name, areas, competencies with level, first
+    /// activity, mastery date and attempts, the pace), read from the signed JSON.
+    pub transcript: Option<serde_json::Value>,
+    /// For a CLR transcript: the embedded credentials that did not verify (`path`, `id`,
+    /// `name`, `failed_checks`).
+    pub failed_credentials: Vec<serde_json::Value>,
 }
 
 /// One named check.
@@ -232,21 +243,23 @@ pub struct CheckDoc {
     pub details: Vec<String>,
 }
 
-/// Verify a credential: JSON, a baked PNG or SVG badge, raw or as a form upload. No account
+/// Verify a credential: JSON, a baked PNG or SVG badge, or a mastery transcript PDF (through the
+/// signed CLR attached to it; the answer then also carries `transcript`, what it says, and
+/// `failed_credentials`, the embedded ones that fail, by name), raw or as a form upload. No account
 /// needed. A 200 carries the verdict whether or not the credential verified.
 #[utoipa::path(
     post,
     path = "/api/v1/verify",
     tag = "verify",
     request_body(
-        description = "The credential (application/json), a baked badge (image/png, image/svg+xml), or multipart/form-data with `file` or `credential`",
+        description = "The credential (application/json), a baked badge (image/png, image/svg+xml), a transcript PDF (application/pdf), or multipart/form-data with `file` or `credential`",
         content_type = "application/json",
         content = serde_json::Value
     ),
     responses(
         (status = 200, description = "The verdict and every named check", body = VerdictDoc),
         (status = 413, description = "Over the upload limit (32 MiB)", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "Not a credential, an image without one, damaged, or over a processing limit", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Not a credential, an image without one, a PDF without an attached transcript (`no-attached-transcript`), damaged, or over a processing limit", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 async fn verify(

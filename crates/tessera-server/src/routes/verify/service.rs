@@ -71,6 +71,9 @@ pub enum VerifyError {
     /// A baked image without a (usable) credential.
     #[error(transparent)]
     Bake(#[from] BakeError),
+    /// A PDF that is not a readable transcript PDF (damaged, or no transcript attached).
+    #[error(transparent)]
+    Pdf(#[from] tessera_render::Error),
     /// A VC-JWT: Tessera verifies embedded proofs only.
     #[error(
         "this is a VC-JWT (a compact JWS); Tessera verifies credentials with embedded Data Integrity proofs only"
@@ -103,7 +106,7 @@ impl LocalDocuments for NoLocalDocuments {
 pub struct Verdict {
     /// `verified`, `verified_with_warnings` or `not_verified`.
     pub verdict: &'static str,
-    /// `json`, `png` or `svg`: what the credential came in.
+    /// `json`, `png`, `svg` or `pdf`: what the credential came in.
     pub format: &'static str,
     /// The credential's name, or its achievement's (as the credential says; not verified
     /// unless the verdict says so).
@@ -112,6 +115,26 @@ pub struct Verdict {
     /// The report: `verified`, `id`, `issuer`, `types`, `checks`, `embedded`.
     #[serde(flatten)]
     pub report: VerificationReport,
+    /// For a CLR transcript: what it says (learner, competencies, levels, dates), read from the
+    /// signed JSON. What it is worth is the verdict's: shown beside the checks, never instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<tessera_transcript::TranscriptView>,
+    /// For a CLR transcript: the embedded credentials that did not verify, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_credentials: Vec<FailedCredentialDoc>,
+}
+
+/// An embedded credential that did not verify, as a person recognises it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FailedCredentialDoc {
+    /// Where it sits (`credentialSubject.verifiableCredential[3]`).
+    pub path: String,
+    /// Its `id`.
+    pub id: Option<String>,
+    /// Its `name`.
+    pub name: Option<String>,
+    /// The codes of the checks it failed.
+    pub failed_checks: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,7 +219,22 @@ impl Verifier {
         public_url: &str,
         local: &dyn LocalDocuments,
     ) -> Result<Verdict, VerifyError> {
-        let (format, credential) = tessera_bake::extract(upload)?;
+        // A transcript PDF is verified through the signed CLR attached to it, exactly as
+        // `tessera verify transcript.pdf` does; what its pages print is not what is checked.
+        let (format, credential) = if tessera_render::is_pdf(upload) {
+            (
+                "pdf",
+                std::borrow::Cow::Owned(tessera_render::extract_attachment(upload)?),
+            )
+        } else {
+            let (format, credential) = tessera_bake::extract(upload)?;
+            let name = match format {
+                Format::Json => "json",
+                Format::Png => "png",
+                Format::Svg => "svg",
+            };
+            (name, credential)
+        };
         if tessera_bake::is_compact_jws(&credential) {
             return Err(VerifyError::VcJwt);
         }
@@ -249,20 +287,42 @@ impl Verifier {
         }
 
         let name = display_name(&doc);
-        let report = tokio::task::spawn_blocking(move || tessera_vc::verify(&doc, &options))
-            .await
-            .map_err(|e| VerifyError::CannotProcess(e.to_string()))?
-            .map_err(|e| VerifyError::CannotProcess(e.to_string()))?;
+        let is_clr = as_list(doc.get("type"))
+            .iter()
+            .any(|t| t.as_str() == Some("ClrCredential"));
+        let (report, transcript, failed) = tokio::task::spawn_blocking(move || {
+            if is_clr {
+                // The transcript verdict names each embedded credential that fails.
+                let verdict = tessera_transcript::verify(&doc, &options)
+                    .map_err(|e| VerifyError::CannotProcess(e.to_string()))?;
+                let failed = verdict
+                    .failed
+                    .into_iter()
+                    .map(|f| FailedCredentialDoc {
+                        path: f.path,
+                        id: f.id,
+                        name: f.name,
+                        failed_checks: f.failed_checks,
+                    })
+                    .collect();
+                let view = tessera_transcript::TranscriptView::from_clr(&doc).ok();
+                Ok((verdict.report, view, failed))
+            } else {
+                tessera_vc::verify(&doc, &options)
+                    .map(|r| (r, None, Vec::new()))
+                    .map_err(|e| VerifyError::CannotProcess(e.to_string()))
+            }
+        })
+        .await
+        .map_err(|e| VerifyError::CannotProcess(e.to_string()))??;
         let report = explain_failures(report, &failures);
         Ok(Verdict {
             verdict: verdict_word(&report),
-            format: match format {
-                Format::Json => "json",
-                Format::Png => "png",
-                Format::Svg => "svg",
-            },
+            format,
             name,
             report,
+            transcript,
+            failed_credentials: failed,
         })
     }
 
@@ -573,7 +633,7 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// Parses the credential, sorting "not a credential" from "could not process".
-fn parse(credential: &[u8], format: Format) -> Result<Value, VerifyError> {
+fn parse(credential: &[u8], format: &str) -> Result<Value, VerifyError> {
     if credential.len() > tessera_vc::verify::DEFAULT_MAX_BYTES {
         return Err(VerifyError::CannotProcess(
             tessera_vc::Error::TooLarge {
@@ -597,12 +657,14 @@ fn parse(credential: &[u8], format: Format) -> Result<Value, VerifyError> {
             ))
         }
         Err(e) => Err(VerifyError::NotACredential(match format {
-            Format::Json => format!(
-                "this is not a credential: it is neither JSON nor a baked PNG or SVG badge ({e})"
+            "json" => format!(
+                "this is not a credential: it is neither JSON, a baked PNG or SVG badge, nor a \
+                 transcript PDF ({e})"
             ),
+            "pdf" => format!("the transcript attached to this PDF is not JSON ({e})"),
             other => format!(
                 "the credential baked into this {} is not JSON ({e})",
-                other.name()
+                other.to_uppercase()
             ),
         })),
     }

@@ -1,0 +1,89 @@
+//! The school's logo (`theme.toml` `institution.logo`): a PNG or SVG file in the template folder,
+//! read and converted once when the folder is loaded, so a missing or broken file shows when the
+//! school's templates are loaded, naming the file, not when a learner asks for a PDF.
+//!
+//! A PNG becomes an image XObject; an SVG a form XObject (vector, through printpdf's `svg2pdf`),
+//! and is also inlined at the top of the HTML page.
+
+use std::path::{Component, Path};
+
+use printpdf::{ExternalXObject, PdfWarnMsg, RawImage};
+
+use crate::error::{Error, Result};
+
+/// A loaded logo, ready to be added to a PDF.
+#[derive(Debug, Clone)]
+pub enum Logo {
+    /// A raster logo (PNG).
+    Image(RawImage),
+    /// A vector logo (SVG), converted to PDF drawing operations.
+    Vector(ExternalXObject),
+}
+
+/// A logo file as the school names it: a relative path that stays inside the template folder.
+fn checked_path(dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+    let rel = Path::new(name);
+    let inside = rel
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        return Err(Error::Logo {
+            file: dir.join(rel),
+            detail: "institution.logo must be a file inside the template folder (a relative path \
+                     without ..)"
+                .into(),
+        });
+    }
+    Ok(dir.join(rel))
+}
+
+impl Logo {
+    /// Reads `name` (relative to `dir`); `.png` and `.svg` files only. Also returns the SVG
+    /// text, which the HTML page inlines.
+    pub fn load(dir: &Path, name: &str) -> Result<(Self, Option<String>)> {
+        let path = checked_path(dir, name)?;
+        let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let bad = |detail: String| Error::Logo {
+            file: path.clone(),
+            detail,
+        };
+        let lower = name.to_ascii_lowercase();
+        let mut warnings: Vec<PdfWarnMsg> = Vec::new();
+        if lower.ends_with(".svg") {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| bad("the SVG file is not UTF-8 text".into()))?;
+            let xobject = printpdf::Svg::parse(&text, &mut warnings)
+                .map_err(|e| bad(format!("not a usable SVG: {e}")))?;
+            if xobject.width.is_none() || xobject.height.is_none() {
+                return Err(bad("the SVG has no size".into()));
+            }
+            Ok((Logo::Vector(xobject), Some(text)))
+        } else if lower.ends_with(".png") {
+            if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+                return Err(bad("not a PNG file".into()));
+            }
+            let image = RawImage::decode_from_bytes(&bytes, &mut warnings)
+                .map_err(|e| bad(format!("not a readable PNG: {e}")))?;
+            if image.width == 0 || image.height == 0 {
+                return Err(bad("the PNG is empty".into()));
+            }
+            Ok((Logo::Image(image), None))
+        } else {
+            Err(bad("use a .png or .svg file".into()))
+        }
+    }
+
+    /// Its natural size in pixels.
+    pub fn pixels(&self) -> (f32, f32) {
+        match self {
+            Logo::Image(i) => (i.width as f32, i.height as f32),
+            Logo::Vector(x) => (
+                x.width.map_or(1.0, |w| w.0 as f32),
+                x.height.map_or(1.0, |h| h.0 as f32),
+            ),
+        }
+    }
+}
