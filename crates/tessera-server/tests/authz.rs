@@ -56,6 +56,8 @@ const STAFF: &[Who] = &[Who::Reviewer, Who::Teacher, Who::Admin, Who::Platform];
 /// teachers; not its admins, not platform admins.
 const ASSESSORS: &[Who] = &[Who::Reviewer, Who::Teacher];
 const ALL: &[Who] = &EVERYONE;
+/// A learner's own subgroup answers: learners only (not even platform admins).
+const LEARNERS: &[Who] = &[Who::Learner];
 
 /// (method, route template, who is allowed, status when allowed). Targets are in organisation
 /// `alpha`; `OtherAdmin` is the admin of `beta`.
@@ -237,6 +239,31 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ("GET", "/contexts/tessera/v1", ALL, 200),
     // Verification for anyone (routes/verify.rs): a verdict for every caller.
     ("POST", "/api/v1/verify", ALL, 200),
+    // Subgroup attributes and the equity audit (routes/equity.rs): answers are the learner's
+    // own; the audit is for teachers and admins.
+    ("GET", "/api/v1/orgs/{slug}/subgroup-attributes", MEMBERS, 200),
+    (
+        "PUT",
+        "/api/v1/orgs/{slug}/subgroup-attributes/{name}",
+        ADMINS,
+        200,
+    ),
+    (
+        "DELETE",
+        "/api/v1/orgs/{slug}/subgroup-attributes/{name}",
+        ADMINS,
+        204,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/me/subgroups", LEARNERS, 200),
+    ("PUT", "/api/v1/orgs/{slug}/me/subgroups/{name}", LEARNERS, 200),
+    (
+        "DELETE",
+        "/api/v1/orgs/{slug}/me/subgroups/{name}",
+        LEARNERS,
+        204,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/equity", EDITORS, 200),
+    ("GET", "/api/v1/orgs/{slug}/equity.csv", EDITORS, 200),
     // Transcripts (routes/transcripts.rs), of learner2: the learner makes their own
     // (transcripts_api.rs), teachers and admins an official one; the learner and staff read.
     (
@@ -821,6 +848,21 @@ impl World {
             }
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
+    }
+}
+
+/// Equity fixtures for the matrix: a subgroup attribute of alpha.
+impl World {
+    async fn subgroup_attribute(&self, name: &str) {
+        let def =
+            tessera_store::subgroups::AttributeDefinition::parse(name, "Matrix", ["a", "b"])
+                .unwrap();
+        self.app
+            .state
+            .store
+            .put_subgroup_attribute(&self.alpha_id, &def, self.app.clock_now())
+            .await
+            .unwrap();
     }
 }
 

@@ -576,7 +576,9 @@ async fn pages_are_private_and_the_stylesheet_is_cached() {
     let csp = page.headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    // Scripts only as files from this origin (the evidence form's draft keeper), never inline.
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self';"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
     assert!(page.body.starts_with("<!doctype html>\n<html lang=\"en\">"));
     assert!(page.body.contains("<a class=\"skip\" href=\"#main\">"));
     assert!(!page.body.contains("<script"), "no JavaScript");
@@ -1432,6 +1434,16 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDD"),
     ("GET", "/orgs/{slug}/agreement", "LDDDAADA"),
     ("POST", "/orgs/{slug}/review-settings", "LDDDDADA"),
+    // The equity audit (pages/equity.rs): answers are the learner's own; attributes are the
+    // admins'; the audit is for teachers and admins.
+    ("GET", "/orgs/{slug}/my-subgroups", "LAADDDDD"),
+    ("POST", "/orgs/{slug}/my-subgroups", "LAADDDDD"),
+    ("POST", "/orgs/{slug}/my-subgroups/withdraw", "LAADDDDD"),
+    ("GET", "/orgs/{slug}/subgroup-attributes", "LDDDDADA"),
+    ("POST", "/orgs/{slug}/subgroup-attributes", "LDDDDADA"),
+    ("POST", "/orgs/{slug}/subgroup-attributes/remove", "LDDDDADA"),
+    ("GET", "/orgs/{slug}/equity", "LDDDAADA"),
+    ("GET", "/orgs/{slug}/equity.csv", "LDDDAADA"),
     // Transcripts (pages/transcripts.rs): the learner's and the staff's, like the record; the
     // learner makes their own, teachers and admins official ones; the stylesheet is public.
     ("GET", "/orgs/{slug}/my-transcripts", "LAAAAADA"),
