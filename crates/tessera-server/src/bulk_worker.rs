@@ -586,9 +586,7 @@ async fn issue_rows(
     let reserved = if good.is_empty() {
         Vec::new()
     } else {
-        store
-            .reserve_status_slots(org_id, good.len(), STATUS_LIST_SIZE, now)
-            .await?
+        reserve(store, org_id, good.len(), now).await?
     };
     let mut prepared = Vec::with_capacity(good.len());
     for ((row, item, subject_id), slots) in good.into_iter().zip(reserved) {
@@ -673,6 +671,29 @@ async fn issue_rows(
     Ok((created, failed_count))
 }
 
+/// Reserves status entries, retrying when another worker opened a new status list at the same
+/// moment (PostgreSQL reports that as a conflict; the retry finds the new list).
+async fn reserve(
+    store: &Store,
+    org_id: &str,
+    count: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<tessera_store::status_lists::ReservedStatus>, StoreError> {
+    let mut tries = 0;
+    loop {
+        match store
+            .reserve_status_slots(org_id, count, STATUS_LIST_SIZE, now)
+            .await
+        {
+            Err(StoreError::Conflict(_)) if tries < 5 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(20 * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The unsigned credential for a row: `(credential id, document)`.
 fn build_row(
     state: &AppState,
@@ -753,14 +774,36 @@ pub async fn run_until_idle(
     }
 }
 
+/// Masteries waiting for a credential under `issuance` (`automatic`, `approval`), in one
+/// organisation or all: the store's list without those whose exact mastery key is issued.
+pub async fn awaiting_credentials(
+    store: &Store,
+    issuance: &str,
+    org_id: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<tessera_store::issuance::AwaitingCredential>, AppError> {
+    let listed = store
+        .awaiting_credentials(issuance, org_id, limit, offset)
+        .await?;
+    let keys: Vec<String> = listed
+        .iter()
+        .map(|w| issuing::mastery_key(&w.learner_id, &w.competency_id, w.mastered_at))
+        .collect();
+    let issued = store.credential_ids_by_keys(&keys).await?;
+    Ok(listed
+        .into_iter()
+        .zip(keys)
+        .filter(|(_, k)| !issued.contains_key(k))
+        .map(|(w, _)| w)
+        .collect())
+}
+
 /// Issues the credential of every mastery waiting in an `automatic` framework (up to `limit`).
 /// Returns how many were made. A mastery that cannot be issued (withdrawn meanwhile) is
 /// logged and skipped; the next sweep looks again.
 pub async fn sweep_automatic(state: &AppState, limit: i64) -> Result<usize, AppError> {
-    let waiting = state
-        .store
-        .awaiting_credentials("automatic", None, limit, 0)
-        .await?;
+    let waiting = awaiting_credentials(&state.store, "automatic", None, limit, 0).await?;
     let mut made = 0;
     let mut orgs: HashMap<String, Org> = HashMap::new();
     for w in waiting {

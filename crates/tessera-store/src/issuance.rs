@@ -3,8 +3,10 @@
 //! still waiting for a credential.
 //!
 //! "Waiting" is read from the data, not kept as a queue: a learner × competency whose latest
-//! mastery event leaves it `mastered` and that has no mastery credential issued since its last
-//! non-mastered event. The automatic sweep issues these for `automatic` frameworks; the approval
+//! mastery event leaves it `mastered` and that has no mastery credential issued after its last
+//! non-mastered event. Timestamps can tie (a fixed clock, or the same instant), so this list
+//! may still hold a mastery already issued; the server drops those by their exact idempotency
+//! key (`mastery:<learner>:<competency>:<mastered_at>`), which this list's `mastered_at` gives. The automatic sweep issues these for `automatic` frameworks; the approval
 //! page lists them for `approval` frameworks. Because nothing is claimed, a process killed
 //! mid-sweep loses nothing: the next sweep (of any process) finds the same masteries, and the
 //! mastery idempotency key keeps two sweeps from issuing twice.
@@ -28,10 +30,18 @@ pub struct AwaitingCredential {
     pub framework_id: String,
     /// When the latest mastery event happened.
     pub at: DateTime<Utc>,
+    /// When the current mastery was reached (the first event of the latest run of `mastered`
+    /// states): the date in the mastery's idempotency key.
+    pub mastered_at: DateTime<Utc>,
 }
 
 /// The query behind both lists; `$1` is the issuance wanted, `$2` an organisation or NULL.
-const AWAITING: &str = "SELECT e.org_id, e.learner_id, e.competency_id, c.framework_id, e.at \
+const AWAITING: &str = "SELECT e.org_id, e.learner_id, e.competency_id, c.framework_id, e.at, \
+     (SELECT MIN(x.at) FROM mastery_events x \
+      WHERE x.learner_id = e.learner_id AND x.competency_id = e.competency_id \
+        AND x.seq > COALESCE((SELECT MAX(y.seq) FROM mastery_events y \
+            WHERE y.learner_id = e.learner_id AND y.competency_id = e.competency_id \
+              AND y.state <> 'mastered'), 0)) AS mastered_at \
      FROM mastery_events e \
      JOIN competencies c ON c.id = e.competency_id \
      LEFT JOIN framework_issuance fi ON fi.framework_id = c.framework_id \

@@ -86,9 +86,8 @@ async fn issuance_page(
     org: Org,
 ) -> Result<IssuancePage, PageError> {
     let store = &state.store;
-    let waiting = store
-        .awaiting_credentials("approval", Some(&org.id), LIST_LIMIT, 0)
-        .await?;
+    let waiting =
+        bulk_worker::awaiting_credentials(store, "approval", Some(&org.id), LIST_LIMIT, 0).await?;
     let mut learner_ids: Vec<String> = waiting.iter().map(|w| w.learner_id.clone()).collect();
     learner_ids.sort();
     learner_ids.dedup();

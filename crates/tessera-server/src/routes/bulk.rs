@@ -337,9 +337,7 @@ async fn awaiting(
     caller.require_role(&org.id, is_issuer_role)?;
     let (limit, offset) = page.bounds()?;
     Ok(AppJson(
-        state
-            .store
-            .awaiting_credentials("approval", Some(&org.id), limit, offset)
+        bulk_worker::awaiting_credentials(&state.store, "approval", Some(&org.id), limit, offset)
             .await?,
     ))
 }
