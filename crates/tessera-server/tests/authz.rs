@@ -231,6 +231,39 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         EDITORS,
         200,
     ),
+    // Downloads and sharing (routes/badges.rs, routes/sharing.rs), of learner2's credential:
+    // the learner and staff download; only the learner it was issued to makes and revokes
+    // share links (none of the callers here: staff get 403, others 404; the learner's own path
+    // is in sharing_api.rs); a learner's own DID is theirs alone.
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/credentials/{id}/download.json",
+        STAFF,
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/credentials/{id}/badge.png",
+        STAFF,
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/credentials/{id}/badge.svg",
+        STAFF,
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/credentials/{id}/share-links",
+        &[],
+        201,
+    ),
+    ("GET", "/api/v1/me/share-links", SIGNED_IN, 200),
+    ("POST", "/api/v1/me/share-links/{id}/revoke", &[], 200),
+    ("GET", "/api/v1/me/did", LEARNERS, 200),
+    ("PUT", "/api/v1/me/did", LEARNERS, 200),
+    ("DELETE", "/api/v1/me/did", LEARNERS, 204),
     ("GET", "/api/v1/orgs/{slug}/issuer", ADMINS, 200),
     ("PUT", "/api/v1/orgs/{slug}/issuer", ADMINS, 200),
     ("POST", "/api/v1/orgs/{slug}/issuer/keys", ADMINS, 201),
@@ -734,6 +767,47 @@ impl World {
                     format!("/api/v1/orgs/alpha/credentials/{id}/status"),
                     Some(json!({"action": action, "reason": "matrix"})),
                 )
+            }
+            (
+                "GET",
+                "/api/v1/orgs/{slug}/credentials/{id}/download.json"
+                | "/api/v1/orgs/{slug}/credentials/{id}/badge.png"
+                | "/api/v1/orgs/{slug}/credentials/{id}/badge.svg",
+            )
+            | ("POST", "/api/v1/orgs/{slug}/credentials/{id}/share-links") => {
+                let (id, _) = self.credential().await;
+                (
+                    template.replace("{slug}", "alpha").replace("{id}", &id),
+                    (method == "POST").then(|| json!({"label": "matrix"})),
+                )
+            }
+            ("GET", "/api/v1/me/share-links" | "/api/v1/me/did")
+            | ("DELETE", "/api/v1/me/did") => (template.to_owned(), None),
+            ("PUT", "/api/v1/me/did") => (
+                template.to_owned(),
+                Some(json!({"did": "did:web:learner.example"})),
+            ),
+            ("POST", "/api/v1/me/share-links/{id}/revoke") => {
+                // learner2's link to their credential: no caller here owns it.
+                let (credential, _) = self.credential().await;
+                let (link, _) = self
+                    .app
+                    .state
+                    .store
+                    .create_share_link(
+                        &tessera_store::share_links::NewShareLink {
+                            org_id: &self.alpha_id,
+                            owner_id: &self.learner2_id,
+                            kind: tessera_store::share_links::ShareKind::Credential,
+                            target_id: &credential,
+                            label: None,
+                            expires_at: None,
+                        },
+                        self.app.clock_now(),
+                    )
+                    .await
+                    .unwrap();
+                (format!("/api/v1/me/share-links/{}/revoke", link.id), None)
             }
             ("GET", "/api/v1/orgs/{slug}/issuer") => (template.replace("{slug}", "alpha"), None),
             ("PUT", "/api/v1/orgs/{slug}/issuer") => (

@@ -1482,6 +1482,27 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/share/c/{credential_token}/download.json", "AAAAAAAA"),
     ("GET", "/share/c/{credential_token}/badge.png", "AAAAAAAA"),
     ("GET", "/share/c/{credential_token}/badge.svg", "AAAAAAAA"),
+    // Credentials (pages/credentials.rs): read like the record; teachers and admins change the
+    // status; only the learner makes and revokes share links.
+    ("GET", "/orgs/{slug}/my-credentials", "LAAAAADA"),
+    ("GET", "/orgs/{slug}/learners/{user}/credentials", "LADAAADA"),
+    ("GET", "/orgs/{slug}/credentials/{credential}", "LADAAADA"),
+    (
+        "POST",
+        "/orgs/{slug}/credentials/{credential}/status",
+        "LDDDAADA",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/credentials/{credential}/share-links",
+        "LADDDDDD",
+    ),
+    ("POST", "/orgs/{slug}/share-links/{share_link}/revoke", "LADDDDDD"),
+    // Opening a credential share link needs no account (410 once revoked: still answered).
+    ("GET", "/share/c/{credential_token}", "AAAAAAAA"),
+    ("GET", "/share/c/{credential_token}/download.json", "AAAAAAAA"),
+    ("GET", "/share/c/{credential_token}/badge.png", "AAAAAAAA"),
+    ("GET", "/share/c/{credential_token}/badge.svg", "AAAAAAAA"),
     // Opening a transcript share link needs no account (410 once revoked: still answered).
     ("GET", "/share/t/{transcript_token}", "AAAAAAAA"),
     ("GET", "/share/t/{transcript_token}/view", "AAAAAAAA"),
@@ -1586,13 +1607,18 @@ async fn page_authorization_matrix_every_route_and_role() {
     let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
     let (transcript, transcript_token, transcript_link) =
         super::transcripts::fixture(&f.state, &org.id, &learner_id).await;
+    let (credential, credential_token, share_link) =
+        super::credentials::fixture(&f.state, &org.id, &learner_id, &f.competency).await;
     let record_before = f
         .state
         .store
         .learner_record(&org.id, &learner_id)
         .await
         .unwrap();
-    let params: [(&str, &str); 11] = [
+    let params: [(&str, &str); 14] = [
+        ("{credential_token}", &credential_token),
+        ("{credential}", &credential),
+        ("{share_link}", &share_link),
         ("{transcript}", &transcript),
         ("{transcript_token}", &transcript_token),
         ("{transcript_link}", &transcript_link),

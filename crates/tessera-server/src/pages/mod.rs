@@ -39,6 +39,7 @@ use crate::state::AppState;
 mod account;
 mod agreement;
 mod assets;
+mod credentials;
 mod equity;
 mod frameworks;
 #[cfg(test)]
@@ -220,6 +221,30 @@ pub fn page_routes() -> Vec<PageRoute> {
             "/share/t/{transcript_token}/transcript.json",
             transcripts::shared_json,
         ),
+        // Credentials: a learner's list and downloads, one credential, share links, status.
+        at_get("/orgs/{slug}/my-credentials", credentials::my_credentials),
+        at_get(
+            "/orgs/{slug}/learners/{user}/credentials",
+            credentials::learner_credentials,
+        ),
+        at_get("/orgs/{slug}/credentials/{credential}", credentials::credential),
+        at_post(
+            "/orgs/{slug}/credentials/{credential}/status",
+            credentials::change_status,
+        ),
+        at_post(
+            "/orgs/{slug}/credentials/{credential}/share-links",
+            credentials::create_link,
+        ),
+        at_post(
+            "/orgs/{slug}/share-links/{share_link}/revoke",
+            credentials::revoke_link,
+        ),
+        // A credential share link: no account; that credential and its downloads only.
+        at_get("/share/c/{credential_token}", credentials::shared),
+        at_get("/share/c/{credential_token}/download.json", credentials::shared_json),
+        at_get("/share/c/{credential_token}/badge.png", credentials::shared_png),
+        at_get("/share/c/{credential_token}/badge.svg", credentials::shared_svg),
         // Verification for anyone (no account, no CSRF: read-only).
         at_get("/verify", verify::form),
         verify::post_route(),

@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::AppError;
 use crate::state::AppState;
 
+pub mod badges;
 pub mod bulk;
 pub mod case;
 pub mod credentials;
@@ -29,6 +30,7 @@ pub mod reviews;
 pub mod rubrics;
 pub mod session;
 pub mod setup;
+pub mod sharing;
 pub mod transcripts;
 pub mod verify;
 
@@ -79,6 +81,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(reviews::router())
         .merge(mastery::router())
         .merge(credentials::router())
+        .merge(badges::router())
+        .merge(sharing::router())
         .merge(bulk::router())
         .merge(did::router())
         .merge(verify::router())
