@@ -1145,3 +1145,335 @@ async fn review_walk(c: &Client, site: &Site, school: &School, pdf: &str) -> Res
     shot(c, "r10-agreement").await;
     Ok(())
 }
+
+/// The progress dashboards (issue 7): Lena sees where she stands and what to work on next; Tomás
+/// sees Sam's flag with its reason on the teacher dashboard and dismisses it with a note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium; scripts/test runs them when chromium is installed"]
+async fn dashboards_in_chromium() {
+    let server = Server::start().await;
+    let school = seed_school(&server).await;
+    // W.9-10.1.A needs W.9-10.1 first; Sam's target date for W.9-10.1 passed ten days ago.
+    let state = &server.state;
+    let now = state.clock.now();
+    let org = state
+        .store
+        .org_by_slug("northside")
+        .await
+        .expect("the school");
+    let w1 = state
+        .store
+        .competency(&school.competency)
+        .await
+        .expect("W.9-10.1");
+    let w1a = state
+        .store
+        .create_competency(
+            &w1.framework_id,
+            &tessera_store::registry::CompetencyFields {
+                code: Some(format!("{W1}.A")),
+                statement: "Introduce precise claims and distinguish them from alternate or opposing claims.".into(),
+                ..tessera_store::registry::CompetencyFields::default()
+            },
+            None,
+            &state.uris,
+            now,
+        )
+        .await
+        .expect("W.9-10.1.A");
+    state
+        .store
+        .replace_prerequisites(&w1a.id, std::slice::from_ref(&w1.id), &state.uris, now)
+        .await
+        .expect("the prerequisite");
+    state
+        .store
+        .set_target_date(
+            &org.id,
+            &school.sam,
+            &w1.id,
+            Some(now.date_naive() - chrono::Duration::days(10)),
+            &school.sam,
+            now,
+        )
+        .await
+        .expect("Sam's target date");
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("a browser profile directory");
+    let c = browser(&driver, profile.path()).await;
+    let site = Site {
+        base: server.base.clone(),
+        setup_link: server.setup_link.clone(),
+    };
+    let walked = {
+        let c = c.clone();
+        tokio::spawn(async move { dashboards_walk(&c, &site).await })
+    }
+    .await;
+    let failure = match walked {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(format!("the walk panicked: {e}")),
+    };
+    if let Some(failure) = &failure {
+        let path = shot(&c, "dashboards-failure").await;
+        let text = text_of(&c, "body").await;
+        eprintln!(
+            "FAILED at {}; screenshot {}\n{text}",
+            path_and_query(&c).await,
+            path.display()
+        );
+        eprintln!("{failure}");
+    }
+    let _ = c.close().await;
+    server.stop().await;
+    assert!(failure.is_none(), "the dashboards walk failed (see above)");
+}
+
+async fn dashboards_walk(c: &Client, site: &Site) -> Result<(), String> {
+    // Lena opens "My progress" from the school's page.
+    sign_in(c, site, "lena@example.org").await?;
+    c.goto(&site.url("/orgs/northside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    press_at(c, Locator::LinkText("My progress")).await;
+    assert_eq!(text_of(c, "h1").await, "My progress");
+    let counts = text_of(c, "#counts").await;
+    assert!(
+        counts.contains("1 open now") && counts.contains("1 not started"),
+        "{counts}"
+    );
+    let steps = text_of(c, "#next-steps").await;
+    assert!(
+        steps.contains(&format!(
+            "Start {W1}: it has no prerequisites, and it opens {W1}.A."
+        )),
+        "{steps}"
+    );
+    let table = text_of(c, "main").await;
+    assert!(
+        table.contains(&format!("Needs first: {W1}")),
+        "the locked competency names its prerequisite: {table}"
+    );
+    shot(c, "d01-learner-dashboard").await;
+    // The teacher dashboard is not hers.
+    c.goto(&site.url("/orgs/northside/progress"))
+        .await
+        .map_err(|e| e.to_string())?;
+    assert_eq!(text_of(c, "h1").await, "Not allowed");
+
+    // Tomás sees Sam flagged, with the reason in plain words.
+    sign_in(c, site, "tomas@example.org").await?;
+    c.goto(&site.url("/orgs/northside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    press_at(c, Locator::LinkText("Progress dashboard")).await;
+    let summary = text_of(c, "#summary").await;
+    assert!(
+        summary.contains("2 learners, 1 with an open flag"),
+        "{summary}"
+    );
+    let grid = text_of(c, "#grid").await;
+    assert!(
+        grid.contains("Sam Student") && grid.contains("Lena Learner"),
+        "{grid}"
+    );
+    // Flagged only: Sam alone.
+    click(c, "#f-flagged").await?;
+    press(c, "form.filters button[type=submit]").await;
+    let rows = c
+        .find_all(Locator::Css("#grid tbody tr"))
+        .await
+        .map_err(|e| e.to_string())?;
+    if rows.len() != 1 {
+        return Err(format!("{} rows with the flagged filter", rows.len()));
+    }
+    let reason = text_of(c, "#flag-1 .reason").await;
+    assert!(
+        reason.starts_with(&format!("Target date "))
+            && reason.contains(&format!("for {W1} passed 10 days ago without mastery")),
+        "{reason}"
+    );
+    shot(c, "d02-teacher-dashboard").await;
+    // A decision without a note is refused, in words, next to the form.
+    press(c, "#flag-1 button[type=submit]").await;
+    let error = text_of(c, "#flag-error").await;
+    assert!(error.contains("Write a note"), "{error}");
+    fill(
+        c,
+        "n-1",
+        "Sam is waiting for review; the date was set before the holidays.",
+    )
+    .await;
+    press(c, "#flag-1 button[type=submit]").await;
+    assert!(
+        text_of(c, "#notice").await.contains("Your decision"),
+        "a notice after the decision"
+    );
+    let decision = text_of(c, "#flag-1 .decision").await;
+    assert!(
+        decision.starts_with("Dismissed by Tomás Teacher on ")
+            && decision
+                .contains("Sam is waiting for review; the date was set before the holidays."),
+        "{decision}"
+    );
+    let summary = text_of(c, "#summary").await;
+    assert!(summary.contains("0 with an open flag"), "{summary}");
+    shot(c, "d03-flag-dismissed").await;
+    Ok(())
+}
+
+/// Low bandwidth (issue 7): the evidence form keeps its draft in the browser when the page is
+/// left and opened again, and when a submission never reaches the server (the connection
+/// dropped); a submission that arrives clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium; scripts/test runs them when chromium is installed"]
+async fn evidence_draft_survives_a_dropped_connection_in_chromium() {
+    let server = Server::start().await;
+    let school = seed_school(&server).await;
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("a browser profile directory");
+    let c = browser(&driver, profile.path()).await;
+    let site = Site {
+        base: server.base.clone(),
+        setup_link: server.setup_link.clone(),
+    };
+    let walked = {
+        let c = c.clone();
+        tokio::spawn(async move { draft_walk(&c, &site, &school).await })
+    }
+    .await;
+    let failure = match walked {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(format!("the walk panicked: {e}")),
+    };
+    if let Some(failure) = &failure {
+        let path = shot(&c, "draft-failure").await;
+        eprintln!(
+            "FAILED at {}; screenshot {}",
+            path_and_query(&c).await,
+            path.display()
+        );
+        eprintln!("{failure}");
+    }
+    let _ = c.close().await;
+    server.stop().await;
+    assert!(failure.is_none(), "the draft walk failed (see above)");
+}
+
+/// The value of the form field `id`.
+async fn value_of(c: &Client, id: &str) -> Result<String, String> {
+    c.find(Locator::Id(id))
+        .await
+        .map_err(|e| format!("#{id}: {e}"))?
+        .prop("value")
+        .await
+        .map_err(|e| format!("#{id} value: {e}"))?
+        .ok_or_else(|| format!("#{id} has no value"))
+}
+
+async fn draft_walk(c: &Client, site: &Site, school: &School) -> Result<(), String> {
+    let page = format!(
+        "/orgs/northside/learners/{}/competencies/{}",
+        school.lena, school.competency
+    );
+    let text = "Later school start times: a 9:00 start improves attendance (draft).";
+    let link = "https://example.org/lena/op-ed-draft";
+    sign_in(c, site, "lena@example.org").await?;
+    c.goto(&site.url(&page)).await.map_err(|e| e.to_string())?;
+    // The page loads the script from our origin, never inline.
+    let script = c
+        .find(Locator::Css("script"))
+        .await
+        .map_err(|e| format!("the draft script: {e}"))?
+        .attr("src")
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    if !script.starts_with("/static/draft.js?v=") {
+        return Err(format!("script src {script}"));
+    }
+    fill(c, "text", text).await;
+    fill(c, "links", link).await;
+
+    // Left and opened again (a reload, a tab closed by accident): the draft is back.
+    c.goto(&site.url("/orgs/northside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    c.goto(&site.url(&page)).await.map_err(|e| e.to_string())?;
+    if value_of(c, "text").await? != text || value_of(c, "links").await? != link {
+        return Err("the draft was not restored after leaving the page".into());
+    }
+    let note = text_of(c, "#draft-restored").await;
+    if !note.contains("draft") {
+        return Err(format!("restored note: {note}"));
+    }
+    shot(c, "e01-draft-restored").await;
+
+    // The connection drops as Lena submits: the form goes to an address where nobody answers
+    // (a closed local port), so the browser shows its own error page and the server never
+    // sees the submission.
+    let dead = free_port();
+    c.execute(
+        "document.querySelector('form[data-draft]').action = arguments[0];",
+        vec![json!(format!("http://127.0.0.1:{dead}/offline"))],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    c.find(Locator::Id("submit-evidence"))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c
+        .current_url()
+        .await
+        .map_err(|e| e.to_string())?
+        .as_str()
+        .contains(&page)
+    {
+        if Instant::now() > deadline {
+            return Err("the failed submission never left the page".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shot(c, "e02-connection-dropped").await;
+    let record = server_record(site, c, &page).await?;
+    if record.contains("Attempt 1") {
+        return Err("the dropped submission reached the server".into());
+    }
+    if value_of(c, "text").await? != text || value_of(c, "links").await? != link {
+        return Err("the draft was lost with the connection".into());
+    }
+    shot(c, "e03-draft-after-drop").await;
+
+    // Back online, the submission arrives: the draft is forgotten.
+    press(c, "#submit-evidence").await;
+    if !text_of(c, "#notice")
+        .await
+        .contains("Your evidence was submitted")
+    {
+        return Err("the submission did not arrive".into());
+    }
+    let left = c
+        .execute(
+            "return Object.keys(window.localStorage).filter(k => k.startsWith('tessera-draft:')).length;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if left != json!(0) {
+        return Err(format!("{left} drafts left after a successful submission"));
+    }
+    shot(c, "e04-submitted-draft-cleared").await;
+    Ok(())
+}
+
+/// Opens `page` again (as when the connection is back) and returns its attempts section.
+async fn server_record(site: &Site, c: &Client, page: &str) -> Result<String, String> {
+    c.goto(&site.url(page)).await.map_err(|e| e.to_string())?;
+    Ok(text_of(c, "#attempts").await)
+}

@@ -270,8 +270,84 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ("GET", "/orgs/{slug}/did.json", ALL, 200),
     ("GET", "/orgs/{slug}/status/{purpose}/{seq}", ALL, 200),
     ("GET", "/contexts/tessera/v1", ALL, 200),
+    // Learner rights (routes/rights.rs), about learner2: consents for the learner and admins;
+    // granting, withdrawing and the access log are the learner's alone (none of the callers
+    // here; rights_api.rs covers the learner); everyone exports their own data; admins erase a
+    // learner on request (a fresh learner each time); the privacy note is public.
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/consents",
+        ADMINS,
+        200,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/learners/{user}/consents",
+        &[],
+        201,
+    ),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/learners/{user}/consents/{id}/withdraw",
+        &[],
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/access-log",
+        &[],
+        200,
+    ),
+    ("GET", "/api/v1/me/export", SIGNED_IN, 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/learners/{user}/erase",
+        ADMINS,
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/privacy", ALL, 200),
+    ("PUT", "/api/v1/orgs/{slug}/privacy", ADMINS, 200),
+    ("PUT", "/api/v1/orgs/{slug}/retention", ADMINS, 200),
     // Verification for anyone (routes/verify.rs): a verdict for every caller.
     ("POST", "/api/v1/verify", ALL, 200),
+    // Progress dashboards (routes/dashboards.rs): learner2's own dashboard for staff (the
+    // learner themself too: dashboards_api.rs); the teacher dashboard, thresholds and cohorts
+    // for staff; teachers decide on flags; teachers and admins keep thresholds and cohorts.
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/learners/{user}/dashboard",
+        STAFF,
+        200,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/dashboard", STAFF, 200),
+    ("GET", "/api/v1/frameworks/{id}/flag-thresholds", STAFF, 200),
+    (
+        "PUT",
+        "/api/v1/frameworks/{id}/flag-thresholds",
+        EDITORS,
+        200,
+    ),
+    (
+        "PUT",
+        "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/flags/{kind}",
+        &[Who::Teacher, Who::Platform],
+        200,
+    ),
+    (
+        "DELETE",
+        "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/flags/{kind}",
+        &[Who::Teacher, Who::Platform],
+        204,
+    ),
+    ("GET", "/api/v1/orgs/{slug}/cohorts", STAFF, 200),
+    ("POST", "/api/v1/orgs/{slug}/cohorts", EDITORS, 201),
+    ("GET", "/api/v1/orgs/{slug}/cohorts/{id}", STAFF, 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/cohorts/{id}/members",
+        EDITORS,
+        200,
+    ),
     // Subgroup attributes and the equity audit (routes/equity.rs): answers are the learner's
     // own; the audit is for teachers and admins.
     ("GET", "/api/v1/orgs/{slug}/subgroup-attributes", MEMBERS, 200),
@@ -456,6 +532,23 @@ impl World {
             .await
             .unwrap();
         (inv.id, token)
+    }
+
+    /// A cohort of `alpha` (made through the store), its id.
+    async fn cohort(&self) -> String {
+        let n = self.next();
+        self.app
+            .state
+            .store
+            .create_cohort(
+                &self.alpha_id,
+                &format!("Matrix cohort {n}"),
+                &self.learner2_id,
+                self.app.clock_now(),
+            )
+            .await
+            .unwrap()
+            .id
     }
 
     /// The concrete path and body for a route, prepared so that an allowed caller succeeds.
@@ -823,6 +916,75 @@ impl World {
                 ("/orgs/alpha/status/revocation/1".to_owned(), None)
             }
             ("GET", "/contexts/tessera/v1") => (template.to_owned(), None),
+            ("GET", "/api/v1/orgs/{slug}/learners/{user}/dashboard") => (
+                format!("/api/v1/orgs/alpha/learners/{}/dashboard", self.learner2_id),
+                None,
+            ),
+            ("GET", "/api/v1/orgs/{slug}/dashboard") => (
+                format!("/api/v1/orgs/alpha/dashboard?framework={}", self.framework_id),
+                None,
+            ),
+            ("GET" | "PUT", "/api/v1/frameworks/{id}/flag-thresholds") => (
+                template.replace("{id}", &self.framework_id),
+                (method == "PUT").then(|| {
+                    json!({"attempts_without_mastery": 3, "days_without_activity": 14, "days_past_target": 0})
+                }),
+            ),
+            ("PUT" | "DELETE", "/api/v1/orgs/{slug}/learners/{user}/competencies/{id}/flags/{kind}") => {
+                // learner2's target date on C.3 has passed: the rule raises the flag.
+                let now = self.app.clock_now();
+                let store = &self.app.state.store;
+                store
+                    .set_target_date(
+                        &self.alpha_id,
+                        &self.learner2_id,
+                        &self.c3,
+                        Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
+                        &self.learner2_id,
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                if method == "DELETE" {
+                    store
+                        .decide_flag(
+                            &self.alpha_id,
+                            &self.learner2_id,
+                            &self.c3,
+                            tessera_review::flags::FlagKind::PastTarget,
+                            tessera_review::flags::DecisionKind::Dismissed,
+                            "reason",
+                            "matrix",
+                            &self.learner2_id,
+                            now,
+                        )
+                        .await
+                        .unwrap();
+                }
+                (
+                    format!(
+                        "/api/v1/orgs/alpha/learners/{}/competencies/{}/flags/past_target",
+                        self.learner2_id, self.c3
+                    ),
+                    (method == "PUT").then(|| json!({"decision": "dismissed", "note": "matrix"})),
+                )
+            }
+            ("GET", "/api/v1/orgs/{slug}/cohorts") => ("/api/v1/orgs/alpha/cohorts".to_owned(), None),
+            ("POST", "/api/v1/orgs/{slug}/cohorts") => (
+                "/api/v1/orgs/alpha/cohorts".to_owned(),
+                Some(json!({"name": format!("Cohort {n}")})),
+            ),
+            ("GET", "/api/v1/orgs/{slug}/cohorts/{id}") => {
+                let id = self.cohort().await;
+                (format!("/api/v1/orgs/alpha/cohorts/{id}"), None)
+            }
+            ("POST", "/api/v1/orgs/{slug}/cohorts/{id}/members") => {
+                let id = self.cohort().await;
+                (
+                    format!("/api/v1/orgs/alpha/cohorts/{id}/members"),
+                    Some(json!({"add": [self.learner2_id]})),
+                )
+            }
             ("POST", "/api/v1/verify") => (
                 template.to_owned(),
                 // did:key: verifying it fetches nothing.
@@ -920,6 +1082,71 @@ impl World {
                     None,
                 )
             }
+            (
+                "GET" | "POST",
+                "/api/v1/orgs/{slug}/learners/{user}/consents"
+                | "/api/v1/orgs/{slug}/learners/{user}/access-log",
+            ) => (
+                template
+                    .replace("{slug}", "alpha")
+                    .replace("{user}", &self.learner2_id),
+                (method == "POST").then(|| json!({"scope": "research", "recipient": "matrix"})),
+            ),
+            ("POST", "/api/v1/orgs/{slug}/learners/{user}/consents/{id}/withdraw") => {
+                let consent = self
+                    .app
+                    .state
+                    .store
+                    .grant_consent(
+                        &self.alpha_id,
+                        &self.learner2_id,
+                        tessera_store::learner_rights::ConsentScope::Research,
+                        "matrix",
+                        None,
+                        self.app.clock_now(),
+                    )
+                    .await
+                    .unwrap();
+                (
+                    format!(
+                        "/api/v1/orgs/alpha/learners/{}/consents/{}/withdraw",
+                        self.learner2_id, consent.id
+                    ),
+                    None,
+                )
+            }
+            ("GET", "/api/v1/me/export") => (template.to_owned(), None),
+            ("POST", "/api/v1/orgs/{slug}/learners/{user}/erase") => {
+                // A fresh learner each time, so that an allowed caller erases someone new.
+                let (id, _) = self.invitation().await;
+                let email = format!("erase{n}@alpha.test");
+                let store = &self.app.state.store;
+                let user_id = store
+                    .accept_invitation(
+                        &id,
+                        None,
+                        Some(&tessera_store::accounts::NewUser {
+                            email: email.clone(),
+                            name: format!("To erase {n}"),
+                            password_hash: "x".into(),
+                        }),
+                        self.app.clock_now(),
+                    )
+                    .await
+                    .unwrap();
+                (
+                    format!("/api/v1/orgs/alpha/learners/{user_id}/erase"),
+                    Some(json!({"confirm_email": email})),
+                )
+            }
+            ("GET" | "PUT", "/api/v1/orgs/{slug}/privacy") => (
+                template.replace("{slug}", "alpha"),
+                (method == "PUT").then(|| json!({"body": format!("Matrix note {n}.")})),
+            ),
+            ("PUT", "/api/v1/orgs/{slug}/retention") => (
+                template.replace("{slug}", "alpha"),
+                Some(json!({"evidence_files_days": null, "access_log_days": 365})),
+            ),
             other => panic!("no request prepared for {other:?}: add it to World::request"),
         }
     }

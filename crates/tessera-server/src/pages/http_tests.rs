@@ -1482,32 +1482,24 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/share/c/{credential_token}/download.json", "AAAAAAAA"),
     ("GET", "/share/c/{credential_token}/badge.png", "AAAAAAAA"),
     ("GET", "/share/c/{credential_token}/badge.svg", "AAAAAAAA"),
-    // Credentials (pages/credentials.rs): read like the record; teachers and admins change the
-    // status; only the learner makes and revokes share links.
-    ("GET", "/orgs/{slug}/my-credentials", "LAAAAADA"),
-    ("GET", "/orgs/{slug}/learners/{user}/credentials", "LADAAADA"),
-    ("GET", "/orgs/{slug}/credentials/{credential}", "LADAAADA"),
-    (
-        "POST",
-        "/orgs/{slug}/credentials/{credential}/status",
-        "LDDDAADA",
-    ),
-    (
-        "POST",
-        "/orgs/{slug}/credentials/{credential}/share-links",
-        "LADDDDDD",
-    ),
-    ("POST", "/orgs/{slug}/share-links/{share_link}/revoke", "LADDDDDD"),
-    // Opening a credential share link needs no account (410 once revoked: still answered).
-    ("GET", "/share/c/{credential_token}", "AAAAAAAA"),
-    ("GET", "/share/c/{credential_token}/download.json", "AAAAAAAA"),
-    ("GET", "/share/c/{credential_token}/badge.png", "AAAAAAAA"),
-    ("GET", "/share/c/{credential_token}/badge.svg", "AAAAAAAA"),
     // Opening a transcript share link needs no account (410 once revoked: still answered).
     ("GET", "/share/t/{transcript_token}", "AAAAAAAA"),
     ("GET", "/share/t/{transcript_token}/view", "AAAAAAAA"),
     ("GET", "/share/t/{transcript_token}/transcript.pdf", "AAAAAAAA"),
     ("GET", "/share/t/{transcript_token}/transcript.json", "AAAAAAAA"),
+    // Progress dashboards (pages/dashboards.rs).
+    ("GET", "/orgs/{slug}/my-progress", "LAAAAADA"),
+    ("GET", "/orgs/{slug}/learners/{user}/progress", "LADAAADA"),
+    ("GET", "/orgs/{slug}/progress", "LDDAAADA"),
+    (
+        "POST",
+        "/orgs/{slug}/learners/{user}/competencies/{competency}/flag",
+        "LDDDADDA",
+    ),
+    ("POST", "/frameworks/{framework}/flag-thresholds", "LDDDAADA"),
+    ("GET", "/orgs/{slug}/cohorts", "LDDAAADA"),
+    ("POST", "/orgs/{slug}/cohorts", "LDDDAADA"),
+    ("POST", "/orgs/{slug}/cohort-members", "LDDDAADA"),
     ("GET", "/verify", "AAAAAAAA"),
     ("POST", "/verify", "AAAAAAAA"),
 ];

@@ -40,6 +40,7 @@ mod account;
 mod agreement;
 mod assets;
 mod credentials;
+mod dashboards;
 mod equity;
 mod frameworks;
 #[cfg(test)]
@@ -49,6 +50,7 @@ mod issuance;
 mod learning;
 mod orgs;
 mod review;
+mod rights;
 mod transcripts;
 mod verify;
 
@@ -195,6 +197,22 @@ pub fn page_routes() -> Vec<PageRoute> {
         ),
         at_upload("/orgs/{slug}/issue-batches", issuance::upload),
         at_get("/orgs/{slug}/issue-batches/{batch}", issuance::batch),
+        // Learner rights: one's own data, consents, export and erasure; an admin's erasure on
+        // a learner's request; the public privacy and AI-use note with retention.
+        at_get("/orgs/{slug}/my-data", rights::my_data),
+        at_post("/orgs/{slug}/my-data/consents", rights::grant_consent),
+        at_post(
+            "/orgs/{slug}/my-data/consents/{consent}/withdraw",
+            rights::withdraw_consent,
+        ),
+        at_get("/me/export", rights::export),
+        at_get("/me/erase", rights::erase_self_form),
+        at_post("/me/erase", rights::erase_self_submit),
+        at_get("/orgs/{slug}/learners/{user}/erase", rights::erase_form),
+        at_post("/orgs/{slug}/learners/{user}/erase", rights::erase_submit),
+        at_get("/orgs/{slug}/privacy", rights::privacy),
+        at_post("/orgs/{slug}/privacy", rights::set_privacy),
+        at_post("/orgs/{slug}/retention", rights::set_retention),
         // Mastery transcripts (pages/transcripts.rs): the learner's list and form, the
         // transcript page from the school's templates, and that page's stylesheet.
         at_get("/orgs/{slug}/my-transcripts", transcripts::my_transcripts),
@@ -246,6 +264,24 @@ pub fn page_routes() -> Vec<PageRoute> {
         at_get("/share/c/{credential_token}/badge.png", credentials::shared_png),
         at_get("/share/c/{credential_token}/badge.svg", credentials::shared_svg),
         // Verification for anyone (no account, no CSRF: read-only).
+        // Progress dashboards (pages/dashboards.rs).
+        at_get("/orgs/{slug}/my-progress", dashboards::my_progress),
+        at_get(
+            "/orgs/{slug}/learners/{user}/progress",
+            dashboards::learner_progress,
+        ),
+        at_get("/orgs/{slug}/progress", dashboards::teacher),
+        at_post(
+            "/orgs/{slug}/learners/{user}/competencies/{competency}/flag",
+            dashboards::decide_flag,
+        ),
+        at_post(
+            "/frameworks/{framework}/flag-thresholds",
+            dashboards::set_thresholds,
+        ),
+        at_get("/orgs/{slug}/cohorts", dashboards::cohorts),
+        at_post("/orgs/{slug}/cohorts", dashboards::create_cohort),
+        at_post("/orgs/{slug}/cohort-members", dashboards::set_members),
         at_get("/verify", verify::form),
         verify::post_route(),
     ]

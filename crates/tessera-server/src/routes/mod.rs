@@ -18,6 +18,7 @@ pub mod badges;
 pub mod bulk;
 pub mod case;
 pub mod credentials;
+pub mod dashboards;
 pub mod did;
 pub mod equity;
 pub mod evidence;
@@ -27,6 +28,7 @@ pub mod ops;
 pub mod orgs;
 pub mod registry;
 pub mod reviews;
+pub mod rights;
 pub mod rubrics;
 pub mod session;
 pub mod setup;
@@ -81,11 +83,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(reviews::router())
         .merge(mastery::router())
         .merge(credentials::router())
+        .merge(dashboards::router())
         .merge(badges::router())
         .merge(sharing::router())
         .merge(bulk::router())
         .merge(did::router())
         .merge(verify::router())
+        .merge(rights::router())
         .merge(transcripts::router())
 }
 
