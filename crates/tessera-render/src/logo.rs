@@ -7,7 +7,9 @@
 
 use std::path::{Component, Path};
 
-use printpdf::{ExternalXObject, PdfWarnMsg, RawImage};
+use std::collections::BTreeMap;
+
+use printpdf::{DictItem, ExternalXObject, PdfWarnMsg, RawImage};
 
 use crate::error::{Error, Result};
 
@@ -55,8 +57,9 @@ impl Logo {
         if lower.ends_with(".svg") {
             let text = String::from_utf8(bytes)
                 .map_err(|_| bad("the SVG file is not UTF-8 text".into()))?;
-            let xobject = printpdf::Svg::parse(&text, &mut warnings)
+            let mut xobject = printpdf::Svg::parse(&text, &mut warnings)
                 .map_err(|e| bad(format!("not a usable SVG: {e}")))?;
+            fix_resources(&mut xobject).map_err(bad)?;
             if xobject.width.is_none() || xobject.height.is_none() {
                 return Err(bad("the SVG has no size".into()));
             }
@@ -86,4 +89,43 @@ impl Logo {
             ),
         }
     }
+}
+
+/// printpdf 0.8 keeps svg2pdf's drawing operations but writes the form's resources as
+/// `/ColorSpace /DeviceRGB`, so the colour spaces the operations name (`/cs0 cs`) do not
+/// resolve (viewers warn; strict ones may refuse). Name each one as DeviceRGB (svg2pdf's
+/// colours are sRGB). Transparency states (`gs`) are dropped (the logo draws opaque);
+/// gradients, patterns and embedded images cannot be resolved and are refused, with a hint.
+fn fix_resources(xobject: &mut ExternalXObject) -> std::result::Result<(), String> {
+    let content = String::from_utf8_lossy(&xobject.stream.content).into_owned();
+    let mut spaces = BTreeMap::new();
+    let mut kept = Vec::new();
+    for line in content.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [name, "cs" | "CS"] if name.starts_with('/') => {
+                spaces.insert(name[1..].to_owned(), DictItem::Name(b"DeviceRGB".to_vec()));
+            }
+            [name, "gs"] if name.starts_with('/') => continue,
+            [.., "sh" | "Do" | "scn" | "SCN" | "BI"] => {
+                return Err(
+                    "the SVG uses gradients, patterns or images, which the PDF logo cannot \
+                     draw: use a flat-colour SVG or a PNG"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        kept.push(line);
+    }
+    let mut resources = BTreeMap::new();
+    resources.insert("ColorSpace".to_owned(), DictItem::Dict { map: spaces });
+    xobject
+        .stream
+        .dict
+        .insert("Resources".to_owned(), DictItem::Dict { map: resources });
+    let mut fixed = kept.join("\n");
+    fixed.push('\n');
+    xobject.stream.content = fixed.into_bytes();
+    Ok(())
 }

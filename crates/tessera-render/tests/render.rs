@@ -478,6 +478,29 @@ fn a_configured_logo_is_drawn_in_the_pdf_header_png_or_svg() {
     // The shipped SVG logo: a (vector) form XObject in the header.
     let with_svg = render_pdf(&clr, &templates()).unwrap();
     assert_eq!(xobject_subtypes(&with_svg), ["Form"]);
+    // Its colour spaces resolve (a name → colour space dictionary, not a bare name).
+    let doc = lopdf::Document::load_mem(&with_svg).unwrap();
+    let form = doc
+        .objects
+        .values()
+        .find_map(|o| match o {
+            lopdf::Object::Stream(s)
+                if s.dict.get(b"Subtype").ok().and_then(|t| t.as_name().ok())
+                    == Some(b"Form".as_slice()) =>
+            {
+                Some(s)
+            }
+            _ => None,
+        })
+        .unwrap();
+    let spaces = form
+        .dict
+        .get(b"Resources")
+        .and_then(|r| r.as_dict())
+        .and_then(|r| r.get(b"ColorSpace"))
+        .and_then(|c| c.as_dict())
+        .expect("a ColorSpace dictionary");
+    assert!(spaces.get(b"cs0").is_ok(), "{spaces:?}");
     assert_eq!(extract_attachment(&with_svg).unwrap(), clr);
 
     // A PNG logo in a subfolder: an image XObject.

@@ -315,6 +315,8 @@ async fn the_learner_chooses_a_framework_or_competencies_and_the_choice_is_recor
     // MP4 (the other framework) is left out: partial.
     assert_eq!(fw["partial"], true);
     assert_eq!(fw["credentials"], 2);
+    // (The test clock stands still unless moved: the second transcript is made later.)
+    w.app.clock.advance(chrono::Duration::minutes(1));
 
     let one = w
         .create(
@@ -579,4 +581,272 @@ async fn the_pdf_carries_the_signed_json_and_verify_checks_it_and_names_a_tamper
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A page request with the session cookie (and a urlencoded form for POST).
+async fn page(
+    app: &TestApp,
+    who: &As,
+    method: &str,
+    path: &str,
+    form: Option<String>,
+) -> common::Reply {
+    let As::Session { cookie, .. } = who else {
+        panic!("pages need a session")
+    };
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::COOKIE, format!("tessera_session={cookie}"));
+    let body = match form {
+        Some(f) => {
+            b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(f)
+        }
+        None => Body::empty(),
+    };
+    app.raw(b.body(body).unwrap()).await
+}
+
+fn text(r: &common::Reply) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+#[tokio::test]
+async fn pages_make_show_and_share_a_transcript_under_the_strict_csp() {
+    let w = World::new().await;
+    let session = w.app.login("l@alpha.test").await;
+    let As::Session { csrf, .. } = &session else {
+        unreachable!()
+    };
+    let list_path = format!("/orgs/alpha/learners/{}/transcripts", w.learner_id);
+    // My transcripts redirects to the list, which offers the choice.
+    let r = page(&w.app, &session, "GET", "/orgs/alpha/my-transcripts", None).await;
+    assert_eq!(r.status.as_u16(), 303);
+    assert_eq!(r.headers[header::LOCATION], list_path.as_str());
+    let r = page(&w.app, &session, "GET", &list_path, None).await;
+    let html = text(&r);
+    assert_eq!(r.status.as_u16(), 200, "{html}");
+    assert!(html.contains("id=\"no-transcripts\""));
+    assert!(html.contains("value=\"framework\"") && html.contains(&w.maths));
+    assert!(html.contains(&format!("value=\"{}\"", w.mp3)));
+
+    // Chosen competencies through the form (the field repeats).
+    let r = page(
+        &w.app,
+        &session,
+        "POST",
+        &list_path,
+        Some(format!(
+            "csrf_token={csrf}&scope=competencies&competency_ids={}&competency_ids={}",
+            w.mp1, w.mp3
+        )),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", text(&r));
+    let shown = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let id = shown.rsplit('/').next().unwrap().to_owned();
+    let list = w
+        .app
+        .get(&w.transcripts_path(), &w.learner)
+        .await
+        .expect(200);
+    assert_eq!(list[0]["scope"], "competencies");
+    assert_eq!(list[0]["partial"], true);
+    // Nothing chosen: the form again, with the problem in words; nothing stored.
+    let r = page(
+        &w.app,
+        &session,
+        "POST",
+        &list_path,
+        Some(format!("csrf_token={csrf}&scope=competencies")),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(text(&r).contains("id=\"transcript-error\""));
+    assert_eq!(
+        w.app
+            .get(&w.transcripts_path(), &w.learner)
+            .await
+            .expect(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The transcript page: the school's template, style linked, the pages' CSP, no script.
+    let r = page(&w.app, &session, "GET", &shown, None).await;
+    let html = text(&r);
+    assert_eq!(r.status.as_u16(), 200, "{html}");
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("style-src 'self'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert!(html.contains("rel=\"stylesheet\"") && html.contains("transcript.css"));
+    assert!(!html.contains("<style") && !html.contains("<script"));
+    assert!(html.contains("Practice CCSS.MATH.PRACTICE.MP3"));
+    let css = w
+        .app
+        .raw(Request::get("/transcript.css").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(css.headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(text(&css).contains("--primary"));
+    // Another learner: 404.
+    let other = w.app.login("l2@alpha.test").await;
+    assert_eq!(
+        page(&w.app, &other, "GET", &shown, None)
+            .await
+            .status
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        page(&w.app, &other, "GET", &list_path, None)
+            .await
+            .status
+            .as_u16(),
+        404
+    );
+
+    // A share link: shown once, opens without an account, counts opens, then revoked: 410.
+    let r = page(
+        &w.app,
+        &session,
+        "POST",
+        &format!("/orgs/alpha/transcripts/{id}/share-links"),
+        Some(format!("csrf_token={csrf}&label=admissions&days=30")),
+    )
+    .await;
+    let html = text(&r);
+    assert_eq!(r.status.as_u16(), 200, "{html}");
+    let start = html.find("/share/t/").expect("the new link is shown");
+    let token: String = html[start + 9..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64);
+    let open = |path: String| {
+        let app = &w.app;
+        async move {
+            app.raw(Request::get(path).body(Body::empty()).unwrap())
+                .await
+        }
+    };
+    let shared = open(format!("/share/t/{token}")).await;
+    let html = text(&shared);
+    assert_eq!(shared.status.as_u16(), 200, "{html}");
+    assert!(html.contains("l@alpha.test") && html.contains("Partial"));
+    assert!(html.contains(&format!("/share/t/{token}/transcript.pdf")));
+    // Only this transcript: nothing of the learner's record beyond it (MP4 was left out).
+    assert!(!html.contains("MP4"));
+    let json = open(format!("/share/t/{token}/transcript.json")).await;
+    let own = w
+        .app
+        .get(&format!("/api/v1/orgs/alpha/transcripts/{id}"), &w.learner)
+        .await;
+    assert_eq!(json.body, own.body, "the exact signed bytes");
+    let pdf = open(format!("/share/t/{token}/transcript.pdf")).await;
+    assert_eq!(
+        tessera_render::extract_attachment(&pdf.body).unwrap(),
+        own.body
+    );
+    assert_eq!(
+        open(format!("/share/t/{token}/view")).await.status.as_u16(),
+        200
+    );
+    // A wrong token: 404.
+    assert_eq!(
+        open(format!("/share/t/{}", "0".repeat(64)))
+            .await
+            .status
+            .as_u16(),
+        404
+    );
+    let links = w
+        .app
+        .get(
+            &format!("/api/v1/orgs/alpha/transcripts/{id}/share-links"),
+            &w.learner,
+        )
+        .await
+        .expect(200);
+    assert_eq!(links[0]["open_count"], 1);
+    assert_eq!(links[0]["label"], "admissions");
+    // Staff may read the transcript but not share it; another learner sees nothing.
+    w.app
+        .post(
+            &format!("/api/v1/orgs/alpha/transcripts/{id}/share-links"),
+            &w.teacher,
+            json!({}),
+        )
+        .await
+        .expect_problem(403, "forbidden");
+    w.app
+        .get(
+            &format!("/api/v1/orgs/alpha/transcripts/{id}/share-links"),
+            &w.learner2,
+        )
+        .await
+        .expect_problem(404, "not-found");
+    let link_id = links[0]["id"].as_str().unwrap();
+    let r = page(
+        &w.app,
+        &session,
+        "POST",
+        &format!("/orgs/alpha/transcripts/{id}/share-links/{link_id}/revoke"),
+        Some(format!("csrf_token={csrf}")),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 303);
+    assert_eq!(open(format!("/share/t/{token}")).await.status.as_u16(), 410);
+    assert_eq!(
+        open(format!("/share/t/{token}/transcript.json"))
+            .await
+            .status
+            .as_u16(),
+        410
+    );
+}
+
+#[tokio::test]
+async fn the_verify_page_shows_what_an_uploaded_transcript_pdf_says() {
+    let w = World::new().await;
+    let made = w.create(&w.learner, json!({})).await.expect(201);
+    let pdf = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/orgs/alpha/transcripts/{}/pdf",
+                made["id"].as_str().unwrap()
+            ),
+            &w.learner,
+        )
+        .await
+        .body;
+    let boundary = "XyZboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = w
+        .app
+        .raw(
+            Request::post("/verify")
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    let html = text(&r);
+    assert_eq!(r.status.as_u16(), 200, "{html}");
+    assert!(html.contains("<h2 id=\"verdict\">Verified</h2>"), "{html}");
+    assert!(html.contains("a transcript PDF"));
+    assert!(html.contains("id=\"transcript-learner\">l@alpha.test<"));
+    assert!(html.contains("Practice CCSS.MATH.PRACTICE.MP1") && html.contains("Expert"));
+    assert!(html.contains("In progress"));
 }
