@@ -30,6 +30,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 // A failed purge is retried at the next tick; the service is unaffected.
                 Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
             }
+            if let Err(e) = apply_retention(&state).await {
+                tracing::warn!(error = %e, "applying retention failed");
+            }
         }
     })
 }
@@ -41,4 +44,23 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// Applies every organisation's retention once: the store deletes the rows, then the evidence
+/// files no submission uses any more are removed from disk. Idempotent (safe with several
+/// processes); returns what was removed.
+pub async fn apply_retention(
+    state: &AppState,
+) -> Result<tessera_store::learner_rights::RetentionRun, tessera_store::StoreError> {
+    let run = state.store.apply_retention(state.clock.now()).await?;
+    crate::routes::rights::delete_blobs(state, &run.orphaned_blobs).await;
+    if run.submissions > 0 || run.access_entries > 0 {
+        tracing::info!(
+            submissions = run.submissions,
+            files = run.orphaned_blobs.len(),
+            access_entries = run.access_entries,
+            "retention applied"
+        );
+    }
+    Ok(run)
 }

@@ -55,6 +55,11 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(axum::Extension(routes::ops::OpenApiJson(Arc::from(doc))))
         .layer(DefaultBodyLimit::max(max_body))
+        // Staff reads of learners' data, noted by the access checks, are logged per request.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::rights::record_access,
+        ))
         .layer(axum::middleware::from_fn(middleware::log_errors))
         .layer(axum::middleware::from_fn(middleware::track_metrics))
         .layer(CatchPanicLayer::custom(middleware::panic_response))

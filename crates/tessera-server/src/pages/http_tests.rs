@@ -1502,6 +1502,23 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/orgs/{slug}/cohort-members", "LDDDAADA"),
     ("GET", "/verify", "AAAAAAAA"),
     ("POST", "/verify", "AAAAAAAA"),
+    // Learner rights (pages/rights.rs): one's own data for members; an admin's erasure of
+    // the learner; the public privacy note, edited by admins.
+    ("GET", "/orgs/{slug}/my-data", "LAAAAADD"),
+    ("POST", "/orgs/{slug}/my-data/consents", "LAAAAADD"),
+    (
+        "POST",
+        "/orgs/{slug}/my-data/consents/{consent}/withdraw",
+        "LADDDDDD",
+    ),
+    ("GET", "/me/export", "LAAAAAAA"),
+    ("GET", "/me/erase", "LAAAAAAA"),
+    ("POST", "/me/erase", "LAAAAAAA"),
+    ("GET", "/orgs/{slug}/learners/{user}/erase", "LDDDDADA"),
+    ("POST", "/orgs/{slug}/learners/{user}/erase", "LDDDDADA"),
+    ("GET", "/orgs/{slug}/privacy", "AAAAAAAA"),
+    ("POST", "/orgs/{slug}/privacy", "LDDDDADA"),
+    ("POST", "/orgs/{slug}/retention", "LDDDDADA"),
 ];
 
 /// Routes whose forms are used before login: they carry the double-submit form token.
@@ -1607,7 +1624,22 @@ async fn page_authorization_matrix_every_route_and_role() {
         .learner_record(&org.id, &learner_id)
         .await
         .unwrap();
-    let params: [(&str, &str); 14] = [
+    let consent = f
+        .state
+        .store
+        .grant_consent(
+            &org.id,
+            &learner_id,
+            tessera_store::learner_rights::ConsentScope::Research,
+            "A study",
+            None,
+            f.state.clock.now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let params: [(&str, &str); 15] = [
+        ("{consent}", &consent),
         ("{credential_token}", &credential_token),
         ("{credential}", &credential),
         ("{share_link}", &share_link),

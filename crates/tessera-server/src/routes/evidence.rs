@@ -373,6 +373,8 @@ pub fn may_read_learner(caller: &Caller, org_id: &str, learner_id: &str) -> Resu
             .roles_in(org_id)
             .any(|r| matches!(r, Role::Reviewer | Role::Teacher | Role::Admin));
     if staff || caller.user_id() == learner_id {
+        // Someone else reading a learner's record is logged for the learner to see.
+        crate::routes::rights::note_access(caller, org_id, learner_id, "record");
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -392,6 +394,7 @@ pub fn assesses(caller: &Caller, org_id: &str) -> bool {
 pub fn may_read_evidence(caller: &Caller, org_id: &str, learner_id: &str) -> Result<(), AppError> {
     caller.require_member(org_id)?;
     if assesses(caller, org_id) || caller.user_id() == learner_id {
+        crate::routes::rights::note_access(caller, org_id, learner_id, "evidence");
         Ok(())
     } else {
         Err(AppError::NotFound)
