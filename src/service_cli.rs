@@ -21,12 +21,16 @@ pub enum Command {
     /// Import data into the registry (`tessera import case FILE --org SLUG`).
     #[command(subcommand)]
     Import(crate::case_cli::ImportCommand),
+    /// Issue credentials from the command line (`tessera issue bulk FILE.csv --org SLUG`).
+    #[command(subcommand)]
+    Issue(crate::issue_cli::IssueCommand),
 }
 
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Serve { config } => serve(config),
         Command::Import(command) => crate::case_cli::run(command),
+        Command::Issue(command) => crate::issue_cli::run_issue(command),
     }
 }
 
