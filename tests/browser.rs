@@ -1477,3 +1477,194 @@ async fn server_record(site: &Site, c: &Client, page: &str) -> Result<String, St
     c.goto(&site.url(page)).await.map_err(|e| e.to_string())?;
     Ok(text_of(c, "#attempts").await)
 }
+
+/// Learner rights in Chromium: a teacher reads Sam's record (logged); Sam sees who read it,
+/// gives a consent and finds the download; the public privacy note; the platform admin erases
+/// Sam on request (a wrong e-mail is refused first); Lena erases her own account with her
+/// password. Afterwards no trace of either name is left in the database and the audit chain
+/// verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium; scripts/test runs them when chromium is installed"]
+async fn erasure_flow_in_chromium() {
+    let server = Server::start().await;
+    let school = seed_school(&server).await;
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("a browser profile directory");
+    let c = browser(&driver, profile.path()).await;
+    let site = Site {
+        base: server.base.clone(),
+        setup_link: server.setup_link.clone(),
+    };
+    let walked = {
+        let c = c.clone();
+        let sam = school.sam.clone();
+        tokio::spawn(async move { rights_walk(&c, &site, &sam).await })
+    }
+    .await;
+    let failure = match walked {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(format!("the walk panicked: {e}")),
+    };
+    if let Some(failure) = &failure {
+        let path = shot(&c, "rights-failure").await;
+        let text = text_of(&c, "body").await;
+        eprintln!(
+            "FAILED at {}; screenshot {}\n{text}",
+            path_and_query(&c).await,
+            path.display()
+        );
+        eprintln!("{failure}");
+    }
+    let _ = c.close().await;
+    if failure.is_none() {
+        let store = &server.state.store;
+        for needle in [
+            "Sam Student",
+            "sam@example.org",
+            "Lena Learner",
+            "later start times",
+        ] {
+            let left = store.find_text_everywhere(needle).await.expect("the scan");
+            assert!(left.is_empty(), "{needle:?} is still in {left:?}");
+        }
+        assert!(matches!(
+            store.verify_audit().await.expect("the audit check"),
+            tessera_store::audit::AuditVerdict::Intact { .. }
+        ));
+    }
+    server.stop().await;
+    assert!(failure.is_none(), "the rights walk failed (see above)");
+}
+
+async fn rights_walk(c: &Client, site: &Site, sam: &str) -> Result<(), String> {
+    let expect = |cond: bool, what: &str| {
+        if cond { Ok(()) } else { Err(what.to_owned()) }
+    };
+    // Tomás opens Sam's record: that read is logged for Sam.
+    sign_in(c, site, "tomas@example.org").await?;
+    c.goto(&site.url(&format!("/orgs/northside/learners/{sam}")))
+        .await
+        .map_err(|e| e.to_string())?;
+    expect(
+        text_of(c, "h1").await.contains("Sam Student"),
+        "the teacher sees Sam's record",
+    )?;
+
+    // Sam finds "My data" on the school's page, sees Tomás in the log and gives a consent.
+    sign_in(c, site, "sam@example.org").await?;
+    c.goto(&site.url("/orgs/northside"))
+        .await
+        .map_err(|e| e.to_string())?;
+    press(c, "#my-data-link").await;
+    expect(text_of(c, "h1").await == "My data", "the My data page")?;
+    let log = text_of(c, "#access-log").await;
+    expect(
+        log.contains("Tomás Teacher") && log.contains("teacher") && log.contains("your record"),
+        &format!("the access log names the teacher: {log}"),
+    )?;
+    c.find(Locator::Css("#scope option[value=credentials]"))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    fill(c, "recipient", "Riverside College admissions").await;
+    fill(c, "purpose", "my application").await;
+    press(c, "#grant-consent").await;
+    expect(
+        text_of(c, "#notice").await.contains("recorded"),
+        "the consent is recorded",
+    )?;
+    let consents = text_of(c, "#consent-list").await;
+    expect(
+        consents.contains("Riverside College admissions") && consents.contains("My credentials"),
+        &format!("the consent is listed: {consents}"),
+    )?;
+    let href = c
+        .find(Locator::Id("export"))
+        .await
+        .map_err(|e| e.to_string())?
+        .attr("href")
+        .await
+        .map_err(|e| e.to_string())?;
+    expect(href.as_deref() == Some("/me/export"), "the download link")?;
+    shot(c, "rights-my-data").await;
+
+    // The privacy note is public and says no automated high-stakes decisions are taken.
+    c.delete_all_cookies().await.map_err(|e| e.to_string())?;
+    c.goto(&site.url("/orgs/northside/privacy"))
+        .await
+        .map_err(|e| e.to_string())?;
+    expect(
+        text_of(c, "#privacy-note")
+            .await
+            .contains("No automated high-stakes decisions"),
+        "the default privacy note",
+    )?;
+    shot(c, "rights-privacy").await;
+
+    // The platform admin erases Sam on request: a wrong e-mail first.
+    log_in(c, site, ADMIN_PASSWORD).await;
+    c.goto(&site.url(&format!("/orgs/northside/learners/{sam}/erase")))
+        .await
+        .map_err(|e| e.to_string())?;
+    expect(
+        text_of(c, "h1").await.contains("Sam Student"),
+        "the erase page names the learner",
+    )?;
+    fill(c, "confirm-email", "lena@example.org").await;
+    press(c, "#erase-submit").await;
+    expect(
+        text_of(c, "#erase-error").await.contains("e-mail address"),
+        "a wrong confirmation is refused",
+    )?;
+    shot(c, "rights-erase-refused").await;
+    fill(c, "confirm-email", "sam@example.org").await;
+    press(c, "#erase-submit").await;
+    expect(
+        text_of(c, "#erased").await.contains("erased"),
+        "the erasure is confirmed",
+    )?;
+    shot(c, "rights-erased").await;
+    c.goto(&site.url(&format!("/orgs/northside/learners/{sam}")))
+        .await
+        .map_err(|e| e.to_string())?;
+    expect(
+        !text_of(c, "body").await.contains("Sam Student"),
+        "Sam's name is gone from the record page",
+    )?;
+
+    // Sam cannot sign in any more.
+    if sign_in(c, site, "sam@example.org").await.is_ok() {
+        return Err("Sam could still sign in after the erasure".into());
+    }
+
+    // Lena erases her own account with her password.
+    sign_in(c, site, "lena@example.org").await?;
+    c.goto(&site.url("/me/erase"))
+        .await
+        .map_err(|e| e.to_string())?;
+    fill(c, "confirm-email", "lena@example.org").await;
+    fill(c, "password", "not my password").await;
+    press(c, "#erase-submit").await;
+    expect(
+        text_of(c, "#erase-error").await.contains("password"),
+        "a wrong password is refused",
+    )?;
+    fill(c, "confirm-email", "lena@example.org").await;
+    fill(c, "password", STAFF_PASSWORD).await;
+    press(c, "#erase-submit").await;
+    expect(
+        text_of(c, "#erased")
+            .await
+            .contains("Your personal data was erased"),
+        "Lena's erasure is confirmed",
+    )?;
+    let header = text_of(c, "header.top").await;
+    expect(
+        !header.contains("Signed in as"),
+        &format!("Lena is signed out: {header}"),
+    )?;
+    Ok(())
+}
