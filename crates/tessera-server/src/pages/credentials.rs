@@ -87,26 +87,54 @@ fn date_of(v: &Value) -> Option<String> {
     )
 }
 
-/// `P5D` → "5 days" for the simple day and hour durations issuing writes; anything else as is.
+/// An `xsd:duration` as people read it: its two largest units ("5 days 3 hours"), "less than
+/// a minute" below that; anything with years or months, or unreadable, as written.
 fn duration_words(s: &str) -> String {
-    let plural = |n: &str, unit: &str| {
-        if n == "1" {
-            format!("1 {unit}")
-        } else {
-            format!("{n} {unit}s")
-        }
+    let Some(rest) = s.strip_prefix('P') else {
+        return s.to_owned();
     };
-    if let Some(days) = s.strip_prefix('P').and_then(|r| r.strip_suffix('D'))
-        && days.chars().all(|c| c.is_ascii_digit())
-    {
-        return plural(days, "day");
+    let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
+    let mut parts: Vec<(u64, &str)> = Vec::new();
+    for (text, units) in [
+        (date, &[('D', "day")][..]),
+        (time, &[('H', "hour"), ('M', "minute"), ('S', "second")][..]),
+    ] {
+        let mut number = String::new();
+        for ch in text.chars() {
+            if ch.is_ascii_digit() || ch == '.' {
+                number.push(ch);
+                continue;
+            }
+            let Some((_, unit)) = units.iter().find(|(u, _)| *u == ch) else {
+                return s.to_owned();
+            };
+            let Ok(n) = number.split('.').next().unwrap_or("").parse::<u64>() else {
+                return s.to_owned();
+            };
+            parts.push((n, unit));
+            number.clear();
+        }
+        if !number.is_empty() {
+            return s.to_owned();
+        }
     }
-    if let Some(hours) = s.strip_prefix("PT").and_then(|r| r.strip_suffix('H'))
-        && hours.chars().all(|c| c.is_ascii_digit())
-    {
-        return plural(hours, "hour");
+    let words: Vec<String> = parts
+        .into_iter()
+        .filter(|(n, unit)| *n > 0 && *unit != "second")
+        .take(2)
+        .map(|(n, unit)| {
+            if n == 1 {
+                format!("1 {unit}")
+            } else {
+                format!("{n} {unit}s")
+            }
+        })
+        .collect();
+    if words.is_empty() {
+        "less than a minute".into()
+    } else {
+        words.join(" ")
     }
-    s.to_owned()
 }
 
 fn list(v: &Value) -> Vec<&Value> {
@@ -128,6 +156,17 @@ fn status_words(status: &str) -> (&'static str, &'static str) {
 }
 
 impl CredentialView {
+    /// A short name for breadcrumbs: the code, or the name cut to 60 characters.
+    fn short_name(&self) -> String {
+        match &self.code {
+            Some(code) => code.clone(),
+            None if self.name.chars().count() > 60 => {
+                format!("{}…", self.name.chars().take(59).collect::<String>())
+            }
+            None => self.name.clone(),
+        }
+    }
+
     pub(super) fn of(c: &Credential) -> Self {
         let doc: Value = serde_json::from_str(&c.signed).unwrap_or(Value::Null);
         let subject = &doc["credentialSubject"];
@@ -816,7 +855,11 @@ mod tests {
         assert_eq!(duration_words("P5D"), "5 days");
         assert_eq!(duration_words("P1D"), "1 day");
         assert_eq!(duration_words("PT3H"), "3 hours");
+        assert_eq!(duration_words("P2DT1H30M"), "2 days 1 hour");
+        assert_eq!(duration_words("PT3S"), "less than a minute");
+        assert_eq!(duration_words("PT90.5S"), "less than a minute");
         assert_eq!(duration_words("P1Y2M"), "P1Y2M");
+        assert_eq!(duration_words("garbage"), "garbage");
     }
 }
 

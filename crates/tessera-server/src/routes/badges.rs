@@ -164,8 +164,7 @@ pub fn badge_svg(look: &BadgeLook, id_prefix: &str) -> String {
     let pt = |(x, y): (f64, f64)| format!("{:.0},{:.0}", x * s, y * s);
     let points: Vec<String> = CHECK.iter().copied().map(pt).collect();
     let code = look.code.as_deref().map(|c| {
-        // Long codes are cut so they stay inside the ring.
-        let short: String = c.chars().take(18).collect();
+        let short = badge_code(c);
         format!(
             "<text x=\"128\" y=\"206\" text-anchor=\"middle\" font-family=\"sans-serif\" \
              font-size=\"17\" fill=\"#ffffff\">{}</text>",
@@ -189,6 +188,32 @@ pub fn badge_svg(look: &BadgeLook, id_prefix: &str) -> String {
         width = CHECK_WIDTH * s,
         code = code.unwrap_or_default(),
     )
+}
+
+/// The code as it fits inside the ring (16 characters): long dotted codes keep their most
+/// specific end (`CCSS.ELA-LITERACY.W.9-10.1` → `…W.9-10.1`), anything else its start.
+fn badge_code(code: &str) -> String {
+    const FITS: usize = 16;
+    if code.chars().count() <= FITS {
+        return code.to_owned();
+    }
+    let mut tail = String::new();
+    for segment in code.rsplit('.') {
+        let next = if tail.is_empty() {
+            segment.to_owned()
+        } else {
+            format!("{segment}.{tail}")
+        };
+        if next.chars().count() > FITS - 1 {
+            break;
+        }
+        tail = next;
+    }
+    if tail.is_empty() {
+        format!("{}…", code.chars().take(FITS - 1).collect::<String>())
+    } else {
+        format!("…{tail}")
+    }
 }
 
 /// Distance from `p` to the segment `a`–`b`.
@@ -404,6 +429,11 @@ mod tests {
         );
         assert!(svg.contains(">MATH.1</text>"));
         assert_eq!(svg, badge_svg(&look(), "a-"));
+        assert_eq!(badge_code("CCSS.ELA-LITERACY.W.9-10.1"), "…W.9-10.1");
+        assert_eq!(
+            badge_code("A-VERY-LONG-CODE-WITHOUT-DOTS"),
+            "A-VERY-LONG-COD…"
+        );
         let mut other = look();
         other.seed = "https://x/achievements/2".into();
         assert_ne!(colours(&look().seed), colours(&other.seed));
