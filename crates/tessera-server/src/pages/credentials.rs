@@ -846,23 +846,6 @@ pub async fn shared_svg(
     shared_download(&state, &token, Download::Svg).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_words() {
-        assert_eq!(duration_words("P5D"), "5 days");
-        assert_eq!(duration_words("P1D"), "1 day");
-        assert_eq!(duration_words("PT3H"), "3 hours");
-        assert_eq!(duration_words("P2DT1H30M"), "2 days 1 hour");
-        assert_eq!(duration_words("PT3S"), "less than a minute");
-        assert_eq!(duration_words("PT90.5S"), "less than a minute");
-        assert_eq!(duration_words("P1Y2M"), "P1Y2M");
-        assert_eq!(duration_words("garbage"), "garbage");
-    }
-}
-
 /// For the page matrix: a credential of `learner_id` (the shape of an issued one, not signed:
 /// pages only read it) and a share link to it. Returns (credential id, link token, link id).
 #[cfg(test)]
@@ -937,4 +920,21 @@ pub(super) async fn fixture(
         .await
         .unwrap();
     (credential.id, token, link.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(duration_words("P5D"), "5 days");
+        assert_eq!(duration_words("P1D"), "1 day");
+        assert_eq!(duration_words("PT3H"), "3 hours");
+        assert_eq!(duration_words("P2DT1H30M"), "2 days 1 hour");
+        assert_eq!(duration_words("PT3S"), "less than a minute");
+        assert_eq!(duration_words("PT90.5S"), "less than a minute");
+        assert_eq!(duration_words("P1Y2M"), "P1Y2M");
+        assert_eq!(duration_words("garbage"), "garbage");
+    }
 }
