@@ -274,6 +274,44 @@ async fn erasure_leaves_no_personal_text_and_issued_credentials_still_verify() {
         .get(&w.learner_path("evidence"), &w.teacher)
         .await
         .expect(200);
+    // Data of other issues: a transcript (its signed CLR names the learner) with a share link,
+    // a credential share link, the learner's own DID and a consented subgroup answer.
+    let transcript = w
+        .app
+        .post(&w.learner_path("transcripts"), &w.learner, json!({}))
+        .await
+        .expect(201);
+    let transcript_id = transcript["id"].as_str().unwrap().to_owned();
+    w.app
+        .post(
+            &format!("/api/v1/orgs/alpha/transcripts/{transcript_id}/share-links"),
+            &w.learner,
+            json!({"label": "for Quillfeather's employer"}),
+        )
+        .await
+        .expect(201);
+    w.app
+        .post(
+            &format!("/api/v1/orgs/alpha/credentials/{credential_id}/share-links"),
+            &w.learner,
+            json!({"label": "Quillfeather portfolio"}),
+        )
+        .await
+        .expect(201);
+    w.put(
+        "/api/v1/orgs/alpha/subgroup-attributes/language",
+        &w.admin,
+        json!({"label": "Language at home", "values": ["English", "Other"]}),
+    )
+    .await
+    .expect(200);
+    w.put(
+        "/api/v1/orgs/alpha/me/subgroups/language",
+        &w.learner,
+        json!({"value": "Other", "consent": true}),
+    )
+    .await
+    .expect(200);
     let signed = w
         .app
         .state
@@ -374,6 +412,31 @@ async fn erasure_leaves_no_personal_text_and_issued_credentials_still_verify() {
         assert!(left.is_empty(), "{needle:?} is still in {left:?}");
     }
     assert!(!blob.exists(), "the evidence file is deleted from disk");
+    // The learner's id (a pseudonym now) is left only where credentials and the audit chain
+    // need it (the credential's key and signed bytes carry it as an opaque id), in the
+    // replaced e-mail address and in the erasure record.
+    let mut left = w
+        .app
+        .state
+        .store
+        .find_text_everywhere(&w.learner_id)
+        .await
+        .unwrap();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "audit_log.subjects",
+            "credential_subjects.learner_id",
+            "credentials.idempotency_key",
+            "credentials.learner_id",
+            "credentials.signed",
+            "erasures.user_id",
+            "users.email",
+            "users.id",
+        ],
+        "rows about the learner are left in other tables"
+    );
     // The credential still verifies (same bytes, same DID document and status lists) and the
     // audit chain is intact.
     let after = w
