@@ -46,7 +46,7 @@ struct LinkRow {
     last_opened: String,
 }
 
-struct Option_ {
+struct SelectOption {
     value: String,
     label: String,
 }
@@ -63,8 +63,8 @@ struct TranscriptsPage {
     /// The viewer may make an official transcript.
     official: bool,
     rows: Vec<Row>,
-    frameworks: Vec<Option_>,
-    competencies: Vec<Option_>,
+    frameworks: Vec<SelectOption>,
+    competencies: Vec<SelectOption>,
     error: Option<String>,
     /// The URL of a link just made (shown this once).
     new_link: Option<String>,
@@ -162,7 +162,7 @@ async fn page(
                     .competencies
                     .get(&id)
                     .is_some_and(|r| r.state == MasteryState::Mastered);
-                competencies.push(Option_ {
+                competencies.push(SelectOption {
                     label: format!(
                         "{}{}{}",
                         c.code
@@ -175,7 +175,7 @@ async fn page(
                     value: id,
                 });
                 if seen.insert(c.framework_id.clone()) {
-                    frameworks.push(Option_ {
+                    frameworks.push(SelectOption {
                         value: c.framework_id.clone(),
                         label: c.framework_title.clone(),
                     });
