@@ -1340,7 +1340,8 @@ async fn evidence_draft_survives_a_dropped_connection_in_chromium() {
     };
     let walked = {
         let c = c.clone();
-        tokio::spawn(async move { draft_walk(&c, &site, &school).await })
+        let driver_url = driver.url.clone();
+        tokio::spawn(async move { draft_walk(&c, &site, &school, &driver_url).await })
     }
     .await;
     let failure = match walked {
@@ -1373,7 +1374,51 @@ async fn value_of(c: &Client, id: &str) -> Result<String, String> {
         .ok_or_else(|| format!("#{id} has no value"))
 }
 
-async fn draft_walk(c: &Client, site: &Site, school: &School) -> Result<(), String> {
+/// Switches the browser's network off or on, as a dropped mobile connection does, through
+/// chromedriver's network-conditions command (not in fantoccini, so sent by hand).
+async fn set_offline(c: &Client, driver_url: &str, offline: bool) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let session = c
+        .session_id()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no WebDriver session")?;
+    let host = driver_url.trim_start_matches("http://");
+    let body = json!({"network_conditions": {
+        "offline": offline, "latency": 0,
+        "download_throughput": 1_000_000, "upload_throughput": 1_000_000
+    }})
+    .to_string();
+    let request = format!(
+        "POST /session/{session}/chromium/network_conditions HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(host).await?;
+        stream.write_all(request.as_bytes()).await?;
+        // The status line is all we need; chromedriver may keep the connection open.
+        let mut buf = [0u8; 64];
+        let n = stream.read(&mut buf).await?;
+        Ok::<String, std::io::Error>(String::from_utf8_lossy(&buf[..n]).into_owned())
+    };
+    let reply = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| "chromedriver did not answer the network-conditions command")?
+        .map_err(|e| e.to_string())?;
+    if reply.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("network conditions refused: {reply}"))
+    }
+}
+
+async fn draft_walk(
+    c: &Client,
+    site: &Site,
+    school: &School,
+    driver_url: &str,
+) -> Result<(), String> {
     let page = format!(
         "/orgs/northside/learners/{}/competencies/{}",
         school.lena, school.competency
@@ -1411,35 +1456,18 @@ async fn draft_walk(c: &Client, site: &Site, school: &School) -> Result<(), Stri
     }
     shot(c, "e01-draft-restored").await;
 
-    // The connection drops as Lena submits: the form goes to an address where nobody answers
-    // (a closed local port), so the browser shows its own error page and the server never
-    // sees the submission.
-    let dead = free_port();
-    c.execute(
-        "document.querySelector('form[data-draft]').action = arguments[0];",
-        vec![json!(format!("http://127.0.0.1:{dead}/offline"))],
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    c.find(Locator::Id("submit-evidence"))
-        .await
-        .map_err(|e| e.to_string())?
-        .click()
+    // The connection drops as Lena submits: the browser goes offline, shows its own error
+    // page, and the server never sees the submission.
+    set_offline(c, driver_url, true).await?;
+    let button = c
+        .find(Locator::Id("submit-evidence"))
         .await
         .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while c
-        .current_url()
+    tokio::time::timeout(Duration::from_secs(20), button.click())
         .await
-        .map_err(|e| e.to_string())?
-        .as_str()
-        .contains(&page)
-    {
-        if Instant::now() > deadline {
-            return Err("the failed submission never left the page".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        .map_err(|_| "the click on submit did not return while offline")?
+        .map_err(|e| e.to_string())?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     shot(c, "e02-connection-dropped").await;
     let record = server_record(site, c, &page).await?;
     if record.contains("Attempt 1") {
@@ -1449,8 +1477,10 @@ async fn draft_walk(c: &Client, site: &Site, school: &School) -> Result<(), Stri
         return Err("the draft was lost with the connection".into());
     }
     shot(c, "e03-draft-after-drop").await;
+    // Back online, Lena opens the page again.
+    set_offline(c, driver_url, false).await?;
 
-    // Back online, the submission arrives: the draft is forgotten.
+    // Now the submission arrives: the draft is forgotten.
     press(c, "#submit-evidence").await;
     if !text_of(c, "#notice")
         .await
