@@ -27,6 +27,9 @@ use crate::state::AppState;
 
 /// Learners per page of the teacher dashboard (keeps the page light: ~2,000 cells at most).
 const PAGE_SIZE: usize = 20;
+/// Flags with their forms per page (each is a small form); the rest are counted, and the
+/// filters narrow them down.
+const MAX_FLAGS: usize = 25;
 
 // ---------------------------------------------------------------------------------------------
 // The learner dashboard.
@@ -210,6 +213,8 @@ struct TeacherPage {
     columns: Vec<(String, String)>,
     rows: Vec<Row>,
     flags: Vec<FlagView>,
+    /// Flags of the learners shown that did not fit on the page.
+    more_flags: usize,
     learners: usize,
     flagged_learners: usize,
     total: usize,
@@ -350,7 +355,12 @@ async fn teacher_page(
                 })
                 .collect(),
         });
-        for f in &r.flags {
+        // With a competency chosen, only its flags.
+        for f in r
+            .flags
+            .iter()
+            .filter(|f| q.competency.is_empty() || f.competency_id == q.competency)
+        {
             let error = problems.flag.as_ref().filter(|(l, c, k, _, _)| {
                 *l == r.learner_id && *c == f.competency_id && *k == f.kind
             });
@@ -387,6 +397,8 @@ async fn teacher_page(
             });
         }
     }
+    let more_flags = flags.len().saturating_sub(MAX_FLAGS);
+    flags.truncate(MAX_FLAGS);
     let frameworks = state
         .store
         .frameworks(&org.id, false, 200, 0)
@@ -461,6 +473,7 @@ async fn teacher_page(
         flagged_learners: dash.rows.iter().filter(|r| r.flagged).count(),
         rows,
         flags,
+        more_flags,
         total,
         page,
         pages,
