@@ -388,11 +388,26 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         200,
     ),
     ("GET", "/api/v1/orgs/{slug}/transcripts/{id}", STAFF, 200),
-    ("GET", "/api/v1/orgs/{slug}/transcripts/{id}/pdf", STAFF, 200),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/transcripts/{id}/pdf",
+        STAFF,
+        200,
+    ),
     // Only the learner a transcript is about shares it (learner2: none of the callers; staff
     // get 403, others 404; the learner's own path is in transcripts_api.rs).
-    ("POST", "/api/v1/orgs/{slug}/transcripts/{id}/share-links", &[], 201),
-    ("GET", "/api/v1/orgs/{slug}/transcripts/{id}/share-links", &[], 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/transcripts/{id}/share-links",
+        &[],
+        201,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/transcripts/{id}/share-links",
+        &[],
+        200,
+    ),
     (
         "POST",
         "/api/v1/orgs/{slug}/transcripts/{id}/share-links/{link}/revoke",

@@ -1447,8 +1447,16 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     // Transcripts (pages/transcripts.rs): the learner's and the staff's, like the record; the
     // learner makes their own, teachers and admins official ones; the stylesheet is public.
     ("GET", "/orgs/{slug}/my-transcripts", "LAAAAADA"),
-    ("GET", "/orgs/{slug}/learners/{user}/transcripts", "LADAAADA"),
-    ("POST", "/orgs/{slug}/learners/{user}/transcripts", "LADDAADA"),
+    (
+        "GET",
+        "/orgs/{slug}/learners/{user}/transcripts",
+        "LADAAADA",
+    ),
+    (
+        "POST",
+        "/orgs/{slug}/learners/{user}/transcripts",
+        "LADDAADA",
+    ),
     ("GET", "/orgs/{slug}/transcripts/{transcript}", "LADAAADA"),
     ("GET", "/transcript.css", "AAAAAAAA"),
     (
@@ -1485,8 +1493,16 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     // Opening a transcript share link needs no account (410 once revoked: still answered).
     ("GET", "/share/t/{transcript_token}", "AAAAAAAA"),
     ("GET", "/share/t/{transcript_token}/view", "AAAAAAAA"),
-    ("GET", "/share/t/{transcript_token}/transcript.pdf", "AAAAAAAA"),
-    ("GET", "/share/t/{transcript_token}/transcript.json", "AAAAAAAA"),
+    (
+        "GET",
+        "/share/t/{transcript_token}/transcript.pdf",
+        "AAAAAAAA",
+    ),
+    (
+        "GET",
+        "/share/t/{transcript_token}/transcript.json",
+        "AAAAAAAA",
+    ),
     // Progress dashboards (pages/dashboards.rs).
     ("GET", "/orgs/{slug}/my-progress", "LAAAAADA"),
     ("GET", "/orgs/{slug}/learners/{user}/progress", "LADAAADA"),
