@@ -231,6 +231,38 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         EDITORS,
         200,
     ),
+    // Bulk and automatic issuance (routes/bulk.rs): teachers and admins make and read batches
+    // and see the masteries waiting for approval; admins set a framework's issuance. The CSV
+    // upload gets the matrix's JSON body, which is no CSV: an allowed caller passes the check
+    // and is told the header is wrong (422).
+    ("POST", "/api/v1/orgs/{slug}/issue-batches", EDITORS, 201),
+    ("GET", "/api/v1/orgs/{slug}/issue-batches", EDITORS, 200),
+    (
+        "POST",
+        "/api/v1/orgs/{slug}/issue-batches/csv",
+        EDITORS,
+        422,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/issue-batches/{id}",
+        EDITORS,
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/issue-batches/{id}/rows",
+        EDITORS,
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/awaiting-credentials",
+        EDITORS,
+        200,
+    ),
+    ("GET", "/api/v1/frameworks/{id}/issuance", ADMINS, 200),
+    ("PUT", "/api/v1/frameworks/{id}/issuance", ADMINS, 200),
     // Downloads and sharing (routes/badges.rs, routes/sharing.rs), of learner2's credential:
     // the learner and staff download; only the learner it was issued to makes and revokes
     // share links (none of the callers here: staff get 403, others 404; the learner's own path
@@ -863,6 +895,48 @@ impl World {
                 let (id, _) = self.credential().await;
                 (format!("/api/v1/orgs/alpha/credentials/{id}"), None)
             }
+            ("POST", "/api/v1/orgs/{slug}/issue-batches") => (
+                "/api/v1/orgs/alpha/issue-batches".to_owned(),
+                Some(json!({"rows": [{"key": format!("authz-{n}"),
+                    "learner": "learner2@alpha.test", "competency": "C.1"}]})),
+            ),
+            ("POST", "/api/v1/orgs/{slug}/issue-batches/csv") => (
+                "/api/v1/orgs/alpha/issue-batches/csv".to_owned(),
+                Some(Value::String("key,learner,competency\r\n".into())),
+            ),
+            ("GET", "/api/v1/orgs/{slug}/issue-batches" | "/api/v1/orgs/{slug}/awaiting-credentials") => {
+                (template.replace("{slug}", "alpha"), None)
+            }
+            ("GET", "/api/v1/orgs/{slug}/issue-batches/{id}" | "/api/v1/orgs/{slug}/issue-batches/{id}/rows") => {
+                let row = tessera_store::batches::NewBatchRow {
+                    row_no: 1,
+                    row_key: format!("authz-batch-{n}"),
+                    learner_id: self.learner2_id.clone(),
+                    competency_id: self.c1.clone(),
+                    level: None,
+                    activity_start: None,
+                    activity_end: None,
+                    refused: Some("a fixture row".into()),
+                };
+                let batch = self
+                    .app
+                    .state
+                    .store
+                    .create_batch(&self.alpha_id, None, "api", &[row], self.app.clock_now())
+                    .await
+                    .unwrap();
+                (
+                    template.replace("{slug}", "alpha").replace("{id}", &batch.id),
+                    None,
+                )
+            }
+            ("GET", "/api/v1/frameworks/{id}/issuance") => {
+                (template.replace("{id}", &self.framework_id), None)
+            }
+            ("PUT", "/api/v1/frameworks/{id}/issuance") => (
+                template.replace("{id}", &self.framework_id),
+                Some(json!({"issuance": null})),
+            ),
             ("POST", "/api/v1/orgs/{slug}/credentials/{id}/status") => {
                 // Suspend an active credential, reinstate a suspended one: always allowed.
                 let (id, status) = self.credential().await;

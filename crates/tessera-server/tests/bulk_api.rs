@@ -681,3 +681,205 @@ async fn automatic_frameworks_issue_masteries_approval_frameworks_wait_for_a_tea
         .expect(200);
     assert_eq!(cleared["effective"], "approval");
 }
+
+/// A page request with the session cookie (and a form or multipart body).
+fn page_request(
+    method: &str,
+    path: &str,
+    who: &As,
+    body: Option<(&str, Vec<u8>)>,
+) -> Request<Body> {
+    let As::Session { cookie, .. } = who else {
+        panic!("a session");
+    };
+    let b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::COOKIE, format!("tessera_session={cookie}"));
+    match body {
+        Some((content_type, bytes)) => b
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+fn csrf(who: &As) -> String {
+    match who {
+        As::Session { csrf, .. } => csrf.clone(),
+        _ => panic!("a session"),
+    }
+}
+
+#[tokio::test]
+async fn the_pages_approve_a_waiting_mastery_set_a_framework_and_show_a_batchs_progress() {
+    let w = World::new().await;
+    w.app
+        .post(
+            &format!("/api/v1/orgs/alpha/competencies/{}/evidence", w.mp1),
+            &w.learner,
+            json!({"rubric": "math-problem-solving", "text": "My solution"}),
+        )
+        .await
+        .expect(201);
+    w.app
+        .post(
+            &format!(
+                "/api/v1/orgs/alpha/learners/{}/competencies/{}/override",
+                w.learner_id, w.mp1
+            ),
+            &w.teacher,
+            json!({"to": "mastered", "reason": "seen in class"}),
+        )
+        .await
+        .expect(200);
+    let teacher = w.app.login("t@alpha.test").await;
+    let learner = w.app.login("l@alpha.test").await;
+    let page = w
+        .app
+        .raw(page_request("GET", "/orgs/alpha/issuance", &teacher, None))
+        .await;
+    assert_eq!(page.status.as_u16(), 200);
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.contains("id=\"waiting-list\""), "{html}");
+    assert!(html.contains(&format!("name=\"learner\" value=\"{}\"", w.learner_id)));
+    // A learner does not see it.
+    let denied = w
+        .app
+        .raw(page_request("GET", "/orgs/alpha/issuance", &learner, None))
+        .await;
+    assert!(matches!(denied.status.as_u16(), 403 | 404));
+
+    // Without the CSRF token nothing is issued; with it, the credential is issued.
+    let form = |token: &str| {
+        format!(
+            "csrf_token={token}&learner={}&competency={}",
+            w.learner_id, w.mp1
+        )
+        .into_bytes()
+    };
+    let forged = w
+        .app
+        .raw(page_request(
+            "POST",
+            "/orgs/alpha/issuance/issue",
+            &teacher,
+            Some(("application/x-www-form-urlencoded", form("wrong"))),
+        ))
+        .await;
+    assert_eq!(forged.status.as_u16(), 403);
+    assert_eq!(w.credential_count().await, 0);
+    let issued = w
+        .app
+        .raw(page_request(
+            "POST",
+            "/orgs/alpha/issuance/issue",
+            &teacher,
+            Some(("application/x-www-form-urlencoded", form(&csrf(&teacher)))),
+        ))
+        .await;
+    assert_eq!(issued.status.as_u16(), 303);
+    assert_eq!(w.credential_count().await, 1);
+    let html = String::from_utf8(
+        w.app
+            .raw(page_request(
+                "GET",
+                "/orgs/alpha/issuance?done=issued",
+                &teacher,
+                None,
+            ))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(html.contains("id=\"waiting-empty\""), "{html}");
+    assert!(html.contains("The credential was issued."));
+
+    // Admins set a framework's issuance from the page; teachers may not.
+    let admin = w.app.login("a@alpha.test").await;
+    let set = |who: &As| {
+        page_request(
+            "POST",
+            &format!("/orgs/alpha/issuance/frameworks/{}", w.framework),
+            who,
+            Some((
+                "application/x-www-form-urlencoded",
+                format!("csrf_token={}&issuance=automatic", csrf(who)).into_bytes(),
+            )),
+        )
+    };
+    assert_eq!(w.app.raw(set(&teacher)).await.status.as_u16(), 403);
+    assert_eq!(w.app.raw(set(&admin)).await.status.as_u16(), 303);
+    assert_eq!(
+        w.app
+            .state
+            .store
+            .framework_issuance(&w.framework)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("automatic")
+    );
+
+    // A CSV upload goes on to its progress page, which refreshes itself until done.
+    let csv = "key,learner,competency\r\np1,l2@alpha.test,CCSS.MATH.PRACTICE.MP3\r\np2,nobody@alpha.test,CCSS.MATH.PRACTICE.MP3\r\n";
+    let boundary = "XyZbOuNdArY";
+    let multipart = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"term.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+         --{boundary}--\r\n",
+        csrf(&teacher)
+    );
+    let uploaded = w
+        .app
+        .raw(page_request(
+            "POST",
+            "/orgs/alpha/issue-batches",
+            &teacher,
+            Some((
+                &format!("multipart/form-data; boundary={boundary}"),
+                multipart.into_bytes(),
+            )),
+        ))
+        .await;
+    assert_eq!(
+        uploaded.status.as_u16(),
+        303,
+        "{}",
+        String::from_utf8_lossy(&uploaded.body)
+    );
+    let to = uploaded.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(to.starts_with("/orgs/alpha/issue-batches/"), "{to}");
+    let html = String::from_utf8(
+        w.app
+            .raw(page_request("GET", &to, &teacher, None))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(html.contains("http-equiv=\"refresh\""), "{html}");
+    assert!(html.contains("id=\"count-pending\">1<"), "{html}");
+    assert!(
+        html.contains("unknown learner &#34;nobody@alpha.test&#34;"),
+        "{html}"
+    );
+    run_until_idle(&w.app.state, TIMEOUT).await.unwrap();
+    let html = String::from_utf8(
+        w.app
+            .raw(page_request("GET", &to, &teacher, None))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(!html.contains("http-equiv=\"refresh\""), "{html}");
+    assert!(
+        html.contains("Finished: 1 issued, 1 failed, of 2 rows."),
+        "{html}"
+    );
+    let denied = w.app.raw(page_request("GET", &to, &learner, None)).await;
+    assert!(matches!(denied.status.as_u16(), 403 | 404));
+}

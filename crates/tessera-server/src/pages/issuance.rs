@@ -456,3 +456,29 @@ pub async fn batch(
     };
     Ok(render(StatusCode::OK, &page))
 }
+
+/// A batch of one refused row, for the page matrix (`http_tests.rs`): its id.
+#[cfg(test)]
+pub(super) async fn fixture(
+    state: &AppState,
+    org_id: &str,
+    learner_id: &str,
+    competency_id: &str,
+) -> String {
+    let row = tessera_store::batches::NewBatchRow {
+        row_no: 1,
+        row_key: "matrix".into(),
+        learner_id: learner_id.to_owned(),
+        competency_id: competency_id.to_owned(),
+        level: None,
+        activity_start: None,
+        activity_end: None,
+        refused: Some("a fixture row".into()),
+    };
+    state
+        .store
+        .create_batch(org_id, None, "csv", &[row], state.clock.now())
+        .await
+        .expect("batch")
+        .id
+}
