@@ -1434,6 +1434,15 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/orgs/{slug}/reviews/{review}", "LDDAADDD"),
     ("GET", "/orgs/{slug}/agreement", "LDDDAADA"),
     ("POST", "/orgs/{slug}/review-settings", "LDDDDADA"),
+    ("GET", "/orgs/{slug}/issuance", "LDDDAADA"),
+    ("POST", "/orgs/{slug}/issuance/issue", "LDDDAADA"),
+    (
+        "POST",
+        "/orgs/{slug}/issuance/frameworks/{framework}",
+        "LDDDDADA",
+    ),
+    ("POST", "/orgs/{slug}/issue-batches", "LDDDAADA"),
+    ("GET", "/orgs/{slug}/issue-batches/{batch}", "LDDDAADA"),
     // The equity audit (pages/equity.rs): answers are the learner's own; attributes are the
     // admins'; the audit is for teachers and admins.
     ("GET", "/orgs/{slug}/my-subgroups", "LAADDDDD"),
@@ -1540,8 +1549,9 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
 /// Routes whose forms are used before login: they carry the double-submit form token.
 const PRE_LOGIN: [&str; 3] = ["/login", "/setup", "/invitations/accept"];
 /// Multipart forms.
-const UPLOADS: [&str; 2] = [
+const UPLOADS: [&str; 3] = [
     "/orgs/{slug}/import",
+    "/orgs/{slug}/issue-batches",
     "/orgs/{slug}/learners/{user}/competencies/{competency}/evidence",
 ];
 
@@ -1654,7 +1664,9 @@ async fn page_authorization_matrix_every_route_and_role() {
         .await
         .unwrap()
         .id;
-    let params: [(&str, &str); 15] = [
+    let batch = super::issuance::fixture(&f.state, &org.id, &learner_id, &f.competency).await;
+    let params: [(&str, &str); 16] = [
+        ("{batch}", &batch),
         ("{consent}", &consent),
         ("{credential_token}", &credential_token),
         ("{credential}", &credential),
@@ -2055,4 +2067,87 @@ async fn target_dates_and_the_sampling_share() {
     );
     let view = f.get(&agreement, Some(&teacher)).await.body;
     assert!(view.contains("of the others, 12.5 % are sampled"));
+}
+
+#[tokio::test]
+async fn the_dashboards_show_a_flag_and_a_teacher_sets_it_aside_with_a_note() {
+    let f = Fixture::new(&[]).await;
+    f.publish_reading_rubric().await;
+    let learner = f
+        .member("learner@example.org", &f.slug, Role::Learner)
+        .await;
+    let teacher = f
+        .member("teacher@example.org", &f.slug, Role::Teacher)
+        .await;
+    let learner_id = f.user_id("learner@example.org").await;
+    let org = f.state.store.org_by_slug(&f.slug).await.unwrap();
+    // The learner's target date for R.1 passed on Nov 13 (the clock reads Nov 23).
+    f.state
+        .store
+        .set_target_date(
+            &org.id,
+            &learner_id,
+            &f.competency,
+            Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 13).unwrap()),
+            &learner_id,
+            f.state.clock.now(),
+        )
+        .await
+        .unwrap();
+
+    // The learner's own dashboard: R.1 open now, behind its target date, the next step.
+    let mine = f
+        .get(&format!("/orgs/{}/my-progress", f.slug), Some(&learner))
+        .await;
+    let mine = f.get(location(&mine), Some(&learner)).await.body;
+    assert!(mine.contains("1 open now"), "{mine}");
+    assert!(mine.contains("10 days past the target date"), "{mine}");
+    assert!(mine.contains(
+        "Start R.1: it has no prerequisites; your target date 2026-11-13 was 10 days ago."
+    ));
+
+    // The teacher's: the flag and its reason; a blank note is refused next to the form.
+    let dash = format!("/orgs/{}/progress", f.slug);
+    let page = f.get(&dash, Some(&teacher)).await.body;
+    assert!(
+        page.contains("Target date 2026-11-13 for R.1 passed 10 days ago without mastery"),
+        "{page}"
+    );
+    assert!(page.contains("1 with an open flag"));
+    let action = format!(
+        "/orgs/{}/learners/{learner_id}/competencies/{}/flag",
+        f.slug, f.competency
+    );
+    let r = f
+        .post_form(
+            &action,
+            Some(&teacher),
+            &format!(
+                "csrf_token={}&kind=past_target&decision=overridden&note=+&framework={}",
+                teacher.csrf, f.framework
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Write a note"), "{}", r.body);
+    let r = f
+        .post_form(
+            &action,
+            Some(&teacher),
+            &format!(
+                "csrf_token={}&kind=past_target&decision=overridden&note=Away+on+an+exchange&framework={}",
+                teacher.csrf, f.framework
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = f.get(location(&r), Some(&teacher)).await.body;
+    assert!(page.contains("0 with an open flag"), "{page}");
+    assert!(page.contains("Overridden by"), "{page}");
+    assert!(page.contains("Away on an exchange"));
+    // The learner never reaches the teacher dashboard.
+    assert_eq!(
+        f.get(&dash, Some(&learner)).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
