@@ -1481,6 +1481,7 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     // Credentials (pages/credentials.rs): read like the record; teachers and admins change the
     // status; only the learner makes and revokes share links.
     ("GET", "/orgs/{slug}/my-credentials", "LAAAAADA"),
+    ("POST", "/orgs/{slug}/my-did", "LAADDDDD"),
     ("GET", "/orgs/{slug}/learners/{user}/credentials", "LADAAADA"),
     ("GET", "/orgs/{slug}/credentials/{credential}", "LADAAADA"),
     (
