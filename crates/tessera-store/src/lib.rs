@@ -17,6 +17,8 @@
 //! - [`registry`]: frameworks, competencies, associations (hierarchy, prerequisites, the rest of
 //!   CASE) and search.
 //! - [`share_links`]: a learner's links to one credential or transcript (token hashes, opens).
+//! - [`learner_rights`]: consents, the staff access log, retention and its housekeeping, the
+//!   privacy note; [`erasure`]: erasing a person's personal data, the export, the catalogue scan.
 //! - [`testing`] (feature `testing`): the per-test database harness.
 //!
 //! # Pools
