@@ -771,3 +771,74 @@ async fn the_learner_makes_and_revokes_a_link_on_the_pages() {
     assert_eq!(r.status.as_u16(), 303);
     assert_eq!(w.anonymous_get(path).await.status.as_u16(), 410);
 }
+
+#[tokio::test]
+async fn the_learner_sets_and_removes_their_did_on_their_credentials_page() {
+    let w = World::new().await;
+    let learner = w.app.login("l@alpha.test").await;
+    let teacher = w.app.login("t@alpha.test").await;
+    let list = format!("/orgs/alpha/learners/{}/credentials", w.learner_id);
+    assert!(html(&w.browser(Method::GET, &list, Some(&learner), "").await).contains("Your DID"));
+    // Staff see the learner's list without the learner's DID form.
+    assert!(!html(&w.browser(Method::GET, &list, Some(&teacher), "").await).contains("Your DID"));
+
+    // A malformed DID: the page again with the problem, nothing stored.
+    let form = format!("csrf_token={}&did=did%3Aexample%3A1", csrf_of(&learner));
+    let r = w
+        .browser(Method::POST, "/orgs/alpha/my-did", Some(&learner), &form)
+        .await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(html(&r).contains("only did:key and did:web"));
+    assert_eq!(
+        w.app.get("/api/v1/me/did", &w.learner).await.expect(200)["did"],
+        Value::Null
+    );
+    // Staff have no DID to set here; no token, no change.
+    let form = format!("csrf_token={}&did=did%3Aweb%3At.example", csrf_of(&teacher));
+    assert_eq!(
+        w.browser(Method::POST, "/orgs/alpha/my-did", Some(&teacher), &form)
+            .await
+            .status
+            .as_u16(),
+        403
+    );
+    let r = w
+        .browser(
+            Method::POST,
+            "/orgs/alpha/my-did",
+            Some(&learner),
+            "did=did%3Aweb%3Al.example",
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 403);
+
+    let form = format!("csrf_token={}&did=did%3Aweb%3Al.example", csrf_of(&learner));
+    let r = w
+        .browser(Method::POST, "/orgs/alpha/my-did", Some(&learner), &form)
+        .await;
+    assert_eq!(r.status.as_u16(), 303);
+    assert_eq!(
+        w.app.get("/api/v1/me/did", &w.learner).await.expect(200)["did"],
+        "did:web:l.example"
+    );
+    let page = html(
+        &w.browser(
+            Method::GET,
+            r.headers[header::LOCATION].to_str().unwrap(),
+            Some(&learner),
+            "",
+        )
+        .await,
+    );
+    assert!(page.contains("did:web:l.example") && page.contains("was saved"));
+    // Empty: removed.
+    let form = format!("csrf_token={}&did=", csrf_of(&learner));
+    let r = w
+        .browser(Method::POST, "/orgs/alpha/my-did", Some(&learner), &form)
+        .await;
+    assert_eq!(r.status.as_u16(), 303);
+    assert_eq!(
+        w.app.get("/api/v1/me/did", &w.learner).await.expect(200)["did"],
+        Value::Null
+    );
+}

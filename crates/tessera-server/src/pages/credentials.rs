@@ -439,6 +439,11 @@ struct CredentialsPage {
     learner_name: String,
     is_self: bool,
     rows: Vec<ListRow>,
+    /// The learner's own DID (shown to themself only).
+    did: Option<String>,
+    did_sent: String,
+    did_error: Option<String>,
+    notice: Option<&'static str>,
 }
 
 /// `GET /orgs/{slug}/my-credentials`: the viewer's own credentials.
@@ -464,8 +469,27 @@ pub async fn learner_credentials(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((slug, learner)): Path<(String, String)>,
+    Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    let org = state.store.org_by_slug(&slug).await?;
+    let mut page = credentials_page(&state, &viewer, &slug, &learner).await?;
+    page.notice = match done.done.as_deref() {
+        Some("did") => Some("Your DID was saved: credentials issued from now on name it."),
+        Some("did-cleared") => {
+            Some("Your DID was removed: new credentials name you by a private identifier.")
+        }
+        _ => None,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn credentials_page(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    learner: &str,
+) -> Result<CredentialsPage, PageError> {
+    let learner = learner.to_owned();
+    let org = state.store.org_by_slug(slug).await?;
     may_read_learner(&viewer.caller, &org.id, &learner)?;
     let is_self = viewer.caller.user_id() == learner;
     let credentials = state
@@ -501,17 +525,70 @@ pub async fn learner_credentials(
         })
         .collect();
     let learner_name = state.store.user(&learner).await?.name;
-    Ok(render(
-        StatusCode::OK,
-        &CredentialsPage {
-            chrome: viewer.chrome.clone(),
-            org_slug: org.slug,
-            org_name: org.name,
-            learner_name,
-            is_self,
-            rows,
-        },
-    ))
+    let did = if is_self {
+        state.store.learner_did(&learner).await?.map(|d| d.did)
+    } else {
+        None
+    };
+    Ok(CredentialsPage {
+        chrome: viewer.chrome.clone(),
+        org_slug: org.slug,
+        org_name: org.name,
+        learner_name,
+        is_self,
+        rows,
+        did_sent: did.clone().unwrap_or_default(),
+        did,
+        did_error: None,
+        notice: None,
+    })
+}
+
+/// The DID form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DidForm {
+    csrf_token: String,
+    /// Empty to remove it.
+    did: String,
+}
+
+/// `POST /orgs/{slug}/my-did`: a learner sets (or, empty, removes) their own DID, the subject
+/// of credentials issued to them from then on. Learners of the organisation only.
+pub async fn set_did(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<DidForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf_token)?;
+    let org = state.store.org_by_slug(&slug).await?;
+    viewer.caller.require_member(&org.id)?;
+    if !viewer.caller.roles_in(&org.id).any(|r| r == Role::Learner) {
+        return Err(AppError::Forbidden.into());
+    }
+    let me = viewer.caller.user_id().to_owned();
+    let back = format!("/orgs/{}/learners/{me}/credentials", org.slug);
+    if form.did.trim().is_empty() {
+        state.store.clear_learner_did(&me).await?;
+        return Ok(see_other(&format!("{back}?done=did-cleared")));
+    }
+    match crate::routes::sharing::parse_learner_did(&form.did) {
+        Ok(did) => {
+            state
+                .store
+                .set_learner_did(&me, &did, state.clock.now())
+                .await?;
+            Ok(see_other(&format!("{back}?done=did")))
+        }
+        Err(AppError::Validation { reason, .. }) => {
+            let mut page = credentials_page(&state, &viewer, &org.slug, &me).await?;
+            page.did_error = Some(reason);
+            page.did_sent = form.did;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The staff status form.

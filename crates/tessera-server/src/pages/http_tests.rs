@@ -1482,6 +1482,7 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     // status; only the learner makes and revokes share links.
     ("GET", "/orgs/{slug}/my-credentials", "LAAAAADA"),
     ("POST", "/orgs/{slug}/my-did", "LAADDDDD"),
+    ("POST", "/orgs/{slug}/my-did", "LAADDDDD"),
     ("GET", "/orgs/{slug}/learners/{user}/credentials", "LADAAADA"),
     ("GET", "/orgs/{slug}/credentials/{credential}", "LADAAADA"),
     (

@@ -241,6 +241,7 @@ pub fn page_routes() -> Vec<PageRoute> {
         ),
         // Credentials: a learner's list and downloads, one credential, share links, status.
         at_get("/orgs/{slug}/my-credentials", credentials::my_credentials),
+        at_post("/orgs/{slug}/my-did", credentials::set_did),
         at_get(
             "/orgs/{slug}/learners/{user}/credentials",
             credentials::learner_credentials,
