@@ -362,22 +362,35 @@ impl Store {
             crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             crate::Backend::Sqlite => "",
         };
-        write!(self, |pool| {
-            Ok(sqlx::query_as(crate::sqlf!(
-                "UPDATE issue_batch_rows SET state = 'claimed', claimed_at = $1 \
-                 WHERE (batch_id, row_no) IN (\
-                   SELECT batch_id, row_no FROM issue_batch_rows \
-                   WHERE state = 'pending' OR (state = 'claimed' AND claimed_at < $2) \
-                   ORDER BY state DESC, batch_id, row_no LIMIT $3 {lock}) \
-                 RETURNING batch_id, row_no, org_id, row_key, learner_id, competency_id, level, \
-                 activity_start, activity_end"
-            ))
-            .bind(now)
-            .bind(stale_before)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?)
-        })
+        // Two statements, each served by an index: stale claims first (state, claimed_at), then
+        // pending rows in order (state, batch_id, row_no). One `OR` query would scan the table.
+        let mut claimed: Vec<ClaimedRow> = Vec::new();
+        for (condition, order) in [
+            ("state = 'claimed' AND claimed_at < $2", "claimed_at"),
+            ("state = 'pending' AND $2 = $2", "batch_id, row_no"),
+        ] {
+            let want = limit - i64::try_from(claimed.len()).unwrap_or(limit);
+            if want <= 0 {
+                break;
+            }
+            let rows: Vec<ClaimedRow> = write!(self, |pool| {
+                sqlx::query_as(crate::sqlf!(
+                    "UPDATE issue_batch_rows SET state = 'claimed', claimed_at = $1 \
+                     WHERE (batch_id, row_no) IN (\
+                       SELECT batch_id, row_no FROM issue_batch_rows WHERE {condition} \
+                       ORDER BY {order} LIMIT $3 {lock}) \
+                     RETURNING batch_id, row_no, org_id, row_key, learner_id, competency_id, \
+                     level, activity_start, activity_end"
+                ))
+                .bind(now)
+                .bind(stale_before)
+                .bind(want)
+                .fetch_all(pool)
+                .await?
+            });
+            claimed.extend(rows);
+        }
+        Ok(claimed)
     }
 
     /// Gives claimed rows back (a worker stopping without finishing them).
