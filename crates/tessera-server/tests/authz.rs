@@ -382,7 +382,12 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ),
     // Subgroup attributes and the equity audit (routes/equity.rs): answers are the learner's
     // own; the audit is for teachers and admins.
-    ("GET", "/api/v1/orgs/{slug}/subgroup-attributes", MEMBERS, 200),
+    (
+        "GET",
+        "/api/v1/orgs/{slug}/subgroup-attributes",
+        MEMBERS,
+        200,
+    ),
     (
         "PUT",
         "/api/v1/orgs/{slug}/subgroup-attributes/{name}",
@@ -396,7 +401,12 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
         204,
     ),
     ("GET", "/api/v1/orgs/{slug}/me/subgroups", LEARNERS, 200),
-    ("PUT", "/api/v1/orgs/{slug}/me/subgroups/{name}", LEARNERS, 200),
+    (
+        "PUT",
+        "/api/v1/orgs/{slug}/me/subgroups/{name}",
+        LEARNERS,
+        200,
+    ),
     (
         "DELETE",
         "/api/v1/orgs/{slug}/me/subgroups/{name}",
@@ -1244,9 +1254,8 @@ impl World {
 /// Equity fixtures for the matrix: a subgroup attribute of alpha.
 impl World {
     async fn subgroup_attribute(&self, name: &str) {
-        let def =
-            tessera_store::subgroups::AttributeDefinition::parse(name, "Matrix", ["a", "b"])
-                .unwrap();
+        let def = tessera_store::subgroups::AttributeDefinition::parse(name, "Matrix", ["a", "b"])
+            .unwrap();
         self.app
             .state
             .store

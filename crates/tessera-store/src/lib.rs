@@ -61,9 +61,9 @@ pub mod share_links;
 pub mod status_lists;
 pub mod subgroups;
 pub mod targets;
-pub mod transcripts;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transcripts;
 pub mod views;
 
 pub use error::{ResultExt, StoreError};

@@ -80,10 +80,7 @@ fn serve(
     (
         StatusCode::OK,
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
             (

@@ -1450,7 +1450,11 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/orgs/{slug}/my-subgroups/withdraw", "LAADDDDD"),
     ("GET", "/orgs/{slug}/subgroup-attributes", "LDDDDADA"),
     ("POST", "/orgs/{slug}/subgroup-attributes", "LDDDDADA"),
-    ("POST", "/orgs/{slug}/subgroup-attributes/remove", "LDDDDADA"),
+    (
+        "POST",
+        "/orgs/{slug}/subgroup-attributes/remove",
+        "LDDDDADA",
+    ),
     ("GET", "/orgs/{slug}/equity", "LDDDAADA"),
     ("GET", "/orgs/{slug}/equity.csv", "LDDDAADA"),
     // Transcripts (pages/transcripts.rs): the learner's and the staff's, like the record; the
@@ -1482,8 +1486,11 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
     // status; only the learner makes and revokes share links.
     ("GET", "/orgs/{slug}/my-credentials", "LAAAAADA"),
     ("POST", "/orgs/{slug}/my-did", "LAADDDDD"),
-    ("POST", "/orgs/{slug}/my-did", "LAADDDDD"),
-    ("GET", "/orgs/{slug}/learners/{user}/credentials", "LADAAADA"),
+    (
+        "GET",
+        "/orgs/{slug}/learners/{user}/credentials",
+        "LADAAADA",
+    ),
     ("GET", "/orgs/{slug}/credentials/{credential}", "LADAAADA"),
     (
         "POST",
@@ -1495,10 +1502,18 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
         "/orgs/{slug}/credentials/{credential}/share-links",
         "LADDDDDD",
     ),
-    ("POST", "/orgs/{slug}/share-links/{share_link}/revoke", "LADDDDDD"),
+    (
+        "POST",
+        "/orgs/{slug}/share-links/{share_link}/revoke",
+        "LADDDDDD",
+    ),
     // Opening a credential share link needs no account (410 once revoked: still answered).
     ("GET", "/share/c/{credential_token}", "AAAAAAAA"),
-    ("GET", "/share/c/{credential_token}/download.json", "AAAAAAAA"),
+    (
+        "GET",
+        "/share/c/{credential_token}/download.json",
+        "AAAAAAAA",
+    ),
     ("GET", "/share/c/{credential_token}/badge.png", "AAAAAAAA"),
     ("GET", "/share/c/{credential_token}/badge.svg", "AAAAAAAA"),
     // Opening a transcript share link needs no account (410 once revoked: still answered).
@@ -1523,7 +1538,11 @@ const PAGE_MATRIX: &[(&str, &str, &str)] = &[
         "/orgs/{slug}/learners/{user}/competencies/{competency}/flag",
         "LDDDADDA",
     ),
-    ("POST", "/frameworks/{framework}/flag-thresholds", "LDDDAADA"),
+    (
+        "POST",
+        "/frameworks/{framework}/flag-thresholds",
+        "LDDDAADA",
+    ),
     ("GET", "/orgs/{slug}/cohorts", "LDDAAADA"),
     ("POST", "/orgs/{slug}/cohorts", "LDDDAADA"),
     ("POST", "/orgs/{slug}/cohort-members", "LDDDAADA"),

@@ -216,8 +216,14 @@ pub fn page_routes() -> Vec<PageRoute> {
         // Mastery transcripts (pages/transcripts.rs): the learner's list and form, the
         // transcript page from the school's templates, and that page's stylesheet.
         at_get("/orgs/{slug}/my-transcripts", transcripts::my_transcripts),
-        at_get("/orgs/{slug}/learners/{user}/transcripts", transcripts::list),
-        at_post("/orgs/{slug}/learners/{user}/transcripts", transcripts::create),
+        at_get(
+            "/orgs/{slug}/learners/{user}/transcripts",
+            transcripts::list,
+        ),
+        at_post(
+            "/orgs/{slug}/learners/{user}/transcripts",
+            transcripts::create,
+        ),
         at_get("/orgs/{slug}/transcripts/{transcript}", transcripts::show),
         at_get(transcripts::TRANSCRIPT_CSS_PATH, transcripts::stylesheet),
         at_post(
@@ -246,7 +252,10 @@ pub fn page_routes() -> Vec<PageRoute> {
             "/orgs/{slug}/learners/{user}/credentials",
             credentials::learner_credentials,
         ),
-        at_get("/orgs/{slug}/credentials/{credential}", credentials::credential),
+        at_get(
+            "/orgs/{slug}/credentials/{credential}",
+            credentials::credential,
+        ),
         at_post(
             "/orgs/{slug}/credentials/{credential}/status",
             credentials::change_status,
@@ -261,9 +270,18 @@ pub fn page_routes() -> Vec<PageRoute> {
         ),
         // A credential share link: no account; that credential and its downloads only.
         at_get("/share/c/{credential_token}", credentials::shared),
-        at_get("/share/c/{credential_token}/download.json", credentials::shared_json),
-        at_get("/share/c/{credential_token}/badge.png", credentials::shared_png),
-        at_get("/share/c/{credential_token}/badge.svg", credentials::shared_svg),
+        at_get(
+            "/share/c/{credential_token}/download.json",
+            credentials::shared_json,
+        ),
+        at_get(
+            "/share/c/{credential_token}/badge.png",
+            credentials::shared_png,
+        ),
+        at_get(
+            "/share/c/{credential_token}/badge.svg",
+            credentials::shared_svg,
+        ),
         // Verification for anyone (no account, no CSRF: read-only).
         // Progress dashboards (pages/dashboards.rs).
         at_get("/orgs/{slug}/my-progress", dashboards::my_progress),
