@@ -1290,7 +1290,7 @@ async fn dashboards_walk(c: &Client, site: &Site) -> Result<(), String> {
     }
     let reason = text_of(c, "#flag-1 .reason").await;
     assert!(
-        reason.starts_with(&format!("Target date "))
+        reason.starts_with("Target date ")
             && reason.contains(&format!("for {W1} passed 10 days ago without mastery")),
         "{reason}"
     );
