@@ -270,6 +270,14 @@ async fn a_mastery_is_issued_once_verifies_and_follows_its_status() {
             .starts_with("sha256-")
     );
     assert!(!String::from_utf8_lossy(&bytes).contains("My solution"));
+    // A credential travels: nothing in it names the learner's account here.
+    assert!(!String::from_utf8_lossy(&bytes).contains(w.learner_id.as_str()));
+    assert!(
+        evidence["id"]
+            .as_str()
+            .unwrap()
+            .contains("/orgs/alpha/submissions/")
+    );
     assert_eq!(
         doc["relatedResource"][0]["digestSRI"],
         tessera_issue::context::digest_sri().as_str()

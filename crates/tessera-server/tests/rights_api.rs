@@ -413,8 +413,8 @@ async fn erasure_leaves_no_personal_text_and_issued_credentials_still_verify() {
     }
     assert!(!blob.exists(), "the evidence file is deleted from disk");
     // The learner's id (a pseudonym now) is left only where credentials and the audit chain
-    // need it (the credential's key and signed bytes carry it as an opaque id), in the
-    // replaced e-mail address and in the erasure record.
+    // need it (the credential's row and idempotency key; never its signed bytes, which travel),
+    // in the replaced e-mail address and in the erasure record.
     let mut left = w
         .app
         .state
@@ -430,7 +430,6 @@ async fn erasure_leaves_no_personal_text_and_issued_credentials_still_verify() {
             "credential_subjects.learner_id",
             "credentials.idempotency_key",
             "credentials.learner_id",
-            "credentials.signed",
             "erasures.user_id",
             "users.email",
             "users.id",

@@ -559,14 +559,17 @@ async fn evidence_refs(
     let Some(sub) = submissions.iter().find(|s| s.id == attempt.submission) else {
         return Ok(Vec::new());
     };
+    // Addressed by the submission (a random id), never by the learner's account id: a
+    // credential travels, and its bytes must not link it to an account here. The addresses are
+    // the evidence pages' own, so only the learner and the organisation's reviewers open them.
     let url = format!(
-        "{}/api/v1/orgs/{}/learners/{learner_id}/evidence#{}",
+        "{}/orgs/{}/submissions/{}",
         state.config.public_url, org.slug, sub.id
     );
     let mut refs = Vec::new();
     if let Some(text) = &sub.text {
         refs.push(EvidenceRef {
-            url: format!("{url}-text"),
+            url: format!("{url}#written-answer"),
             sha256_hex: hex::encode(Sha256::digest(text.as_bytes())),
             media_type: Some("text/plain".into()),
             name: format!("Attempt {n}, written answer"),
@@ -574,7 +577,7 @@ async fn evidence_refs(
     }
     for (i, file) in sub.files.iter().enumerate() {
         refs.push(EvidenceRef {
-            url: format!("{url}-file-{}", i + 1),
+            url: format!("{url}/files/{i}"),
             sha256_hex: file.sha256.clone(),
             media_type: Some(file.media_type.clone()),
             name: format!("Attempt {n}, file {}", i + 1),
