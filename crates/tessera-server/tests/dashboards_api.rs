@@ -270,6 +270,24 @@ async fn a_learner_sees_standing_attempts_pace_and_what_to_do_next() {
         .get("/api/v1/orgs/alpha/dashboard", &w.other)
         .await
         .expect_problem(404, "not-found");
+
+    // The teacher's grid shows Ann's record: she sees that read in her access log.
+    w.teacher_dash("").await;
+    let log = w
+        .app
+        .get(
+            &format!("/api/v1/orgs/alpha/learners/{}/access-log", w.ann_id),
+            &w.ann,
+        )
+        .await
+        .expect(200);
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == "/api/v1/orgs/alpha/dashboard" && e["what"] == "record"),
+        "{log}"
+    );
 }
 
 #[tokio::test]

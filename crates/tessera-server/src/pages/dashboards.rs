@@ -321,6 +321,10 @@ async fn teacher_page(
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .collect();
+    // The grid shows each learner's record: a staff read, logged and shown to the learner.
+    for r in &shown {
+        crate::routes::rights::note_access(&viewer.caller, &org.id, &r.learner_id, "record");
+    }
     let label_of: HashMap<&str, String> = dash
         .competencies
         .iter()

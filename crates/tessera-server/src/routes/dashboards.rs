@@ -318,12 +318,16 @@ async fn teacher_dashboard(
         q.flagged.unwrap_or(false),
     )?;
     let total = kept.len();
-    let rows = kept
+    let rows: Vec<_> = kept
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(limit).unwrap_or(MAX_PAGE as usize))
         .cloned()
         .collect();
+    // Each row is a learner's record: a staff read, logged and shown to the learner.
+    for r in &rows {
+        crate::routes::rights::note_access(&caller, &org.id, &r.learner_id, "record");
+    }
     Ok(AppJson(TeacherDashboardResponse {
         framework_id: scope.framework.id,
         framework_title: scope.framework.title,
