@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use secrecy::ExposeSecret;
 use tessera_server::Config;
-use tessera_server::routes::issuing::{MASTER_KEY_ENV, load_master_key, rotate_key};
+use tessera_server::routes::issuing::{load_master_key, rotate_key};
 use tessera_store::{Store, StoreError, StoreOptions};
 
 /// `tessera keys rotate` (a subcommand of `keys`, beside `keys generate`).
@@ -48,7 +48,10 @@ fn rotate(slug: &str, config_file: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let env_key = std::env::var(MASTER_KEY_ENV).ok();
+    let env_key = config
+        .master_key
+        .as_ref()
+        .map(|k| k.expose_secret().to_owned());
     let master = match load_master_key(env_key.as_deref(), &config.data_dir) {
         Ok(k) => k,
         Err(e) => {
@@ -176,7 +179,7 @@ async fn bulk_async(
     workers: usize,
 ) -> Result<ExitCode, (u8, String)> {
     use std::io::IsTerminal as _;
-    use tessera_server::bulk_worker::{self, WorkerOptions};
+    use tessera_server::bulk_worker;
 
     let url = config.database_url.expose_secret().to_owned();
     let store = Store::connect(&url, &StoreOptions::default())
@@ -210,7 +213,7 @@ async fn bulk_async(
         "batch {}: {} rows ({} refused at once, {} issued before)",
         batch.id, batch.total, batch.failed, batch.issued
     );
-    let claim_timeout = WorkerOptions::from_env().claim_timeout;
+    let claim_timeout = state.config.bulk_claim_timeout;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers {
         let state = state.clone();

@@ -1,8 +1,10 @@
-//! The must-hold test of bulk issuance, black-box: the real `tessera serve` binary issues a
-//! posted batch, is killed with SIGKILL in the middle of the run, is started again on the same
-//! database, and in the end every row is issued exactly once and every credential verifies
-//! against the DID document and status lists the service serves. On the database
-//! `TESSERA_TEST_BACKEND` names.
+//! Bulk issuance, black-box, on the database `TESSERA_TEST_BACKEND` names:
+//! - the must-hold test: the real `tessera serve` binary issues a posted batch, is killed with
+//!   SIGKILL in the middle of the run, is started again on the same database, and in the end
+//!   every row is issued exactly once and every credential verifies against the DID document
+//!   and status lists the service serves;
+//! - `tessera issue bulk FILE.csv --org SLUG` itself: good rows issued, bad rows listed with
+//!   their reasons, exit code 1, and a second run issues nothing twice.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -24,7 +26,13 @@ struct Server {
 
 /// Starts `tessera serve` on `database_url` and `data_dir` and waits until it listens.
 fn start(database_url: &str, data_dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+    start_with(database_url, data_dir, &[])
+}
+
+/// [`start`] with more environment variables (they win over the ones set here).
+fn start_with(database_url: &str, data_dir: &std::path::Path, vars: &[(&str, &str)]) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    command
         .arg("serve")
         .env_remove("TESSERA_CONFIG")
         .env_remove("TESSERA_MASTER_KEY")
@@ -37,10 +45,10 @@ fn start(database_url: &str, data_dir: &std::path::Path) -> Server {
         .env("TESSERA_BULK_CLAIM_TIMEOUT_SECS", "2")
         .env("TESSERA_BULK_WORKERS", "2")
         .env("TESSERA_AUTO_ISSUE_SECS", "0")
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tessera serve");
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("start tessera serve");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut setup_link = None;
@@ -398,4 +406,122 @@ async fn a_bulk_run_killed_with_sigkill_and_restarted_issues_every_row_exactly_o
         let report = verify_bytes(c.signed.as_bytes(), &options).unwrap();
         assert!(report.verified, "{}: {report:?}", c.id);
     }
+}
+
+/// Verifies every stored credential of the organisation against the DID document and status
+/// lists the service serves; returns how many there are.
+async fn verify_all(db: &TestDb, addr: &str) -> usize {
+    let did = http(addr, "GET", "/orgs/school/did.json", &[], None).2;
+    let mut options = VerifyOptions::new(chrono::Utc::now());
+    options
+        .add_controller_document(&serde_json::from_str(&did).unwrap())
+        .unwrap();
+    for p in ["revocation", "suspension"] {
+        let list = http(
+            addr,
+            "GET",
+            &format!("/orgs/school/status/{p}/1"),
+            &[],
+            None,
+        )
+        .2;
+        options
+            .add_status_list(serde_json::from_str(&list).unwrap())
+            .unwrap();
+    }
+    let org = db.store.org_by_slug("school").await.unwrap();
+    let stored = db.store.credentials(&org.id, None, 1000, 0).await.unwrap();
+    for c in &stored {
+        let report = verify_bytes(c.signed.as_bytes(), &options).unwrap();
+        assert!(report.verified, "{}: {report:?}", c.id);
+    }
+    stored.len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tessera_issue_bulk_issues_good_rows_lists_bad_ones_and_issues_nothing_twice() {
+    const GOOD: usize = 40;
+    let db = TestDb::new().await;
+    let data = tempfile::tempdir().unwrap();
+    let url = db.url.clone();
+    let dir = data.path().to_owned();
+    // The service is up for setup and to serve the DID document, with no bulk workers of its
+    // own: every row is issued by the command.
+    let mut server = {
+        let (url, dir) = (url.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || {
+            let server = start_with(&url, &dir, &[("TESSERA_BULK_WORKERS", "0")]);
+            prepare(&server);
+            server
+        })
+        .await
+        .unwrap()
+    };
+    let mut csv = String::from("key,learner,competency,level,activity_start,activity_end\n");
+    for i in 0..GOOD {
+        let learner = if i % 2 == 0 {
+            "ann@school.test"
+        } else {
+            "ben@school.test"
+        };
+        csv.push_str(&format!(
+            "t1-{i:03},{learner},R.1,Secure,2026-09-01,2026-11-20\n"
+        ));
+    }
+    csv.push_str("t1-900,ann@school.test\n"); // too few fields
+    csv.push_str("t1-901,ann@school.test,Z.9,Secure,,\n"); // unknown competency
+    csv.push_str("t1-000,ben@school.test,R.1,Secure,,\n"); // the first row's key again
+    csv.push_str("t1-902,ben@school.test,R.1,Secure,2026-13-45,\n"); // not a date
+    let file = data.path().join("term1.csv");
+    std::fs::write(&file, &csv).unwrap();
+
+    let run = move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["issue", "bulk"])
+            .arg(&file)
+            .args(["--org", "school", "--workers", "2"])
+            .env_remove("TESSERA_CONFIG")
+            .env_remove("TESSERA_MASTER_KEY")
+            .env("DATABASE_URL", &url)
+            .env("TESSERA_DATA_DIR", &dir)
+            .env("TESSERA_PUBLIC_URL", "https://school.example")
+            .output()
+            .expect("run tessera issue bulk");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert_eq!(code, Some(1), "some rows failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{GOOD} issued, 4 failed, of {} rows", GOOD + 4)),
+        "{stdout}\n{stderr}"
+    );
+    // The progress bar (stderr is not a terminal: one line per tenth) and every bad row's reason.
+    assert!(stderr.contains("100% 44/44"), "{stderr}");
+    for reason in [
+        "row 41 (key \"t1-900\"): malformed row",
+        "row 42 (key \"t1-901\"): unknown competency \"Z.9\"",
+        "row 43 (key \"t1-000\"): duplicate row key \"t1-000\" (first used on row 1)",
+        "row 44 (key \"t1-902\"): activity_start",
+    ] {
+        assert!(stderr.contains(reason), "{reason:?} missing in:\n{stderr}");
+    }
+    assert_eq!(verify_all(&db, &server.addr).await, GOOD);
+
+    // The same file again: every good row reports its first credential; nothing new is signed.
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(run).await.unwrap();
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{GOOD} issued, 4 failed")),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        verify_all(&db, &server.addr).await,
+        GOOD,
+        "nothing issued twice"
+    );
+    kill_9(&mut server);
 }

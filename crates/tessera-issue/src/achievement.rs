@@ -7,7 +7,8 @@
 //!   time-variable record: `activityStartDate` (first activity) and `activityEndDate` (mastery)
 //!   are OB's own terms; `attemptsToMastery`, `timeToMastery` and `masteryByOverride` come from
 //!   Tessera's context;
-//! - `achievement`: name, description, criteria, `achievementType: Competency`, `humanCode`, an
+//! - `achievement`: name, description, criteria, `achievementType: Competency`, `humanCode`,
+//!   `image` (an `Image` with a caption), an
 //!   Alignment to the CASE item (`targetType: CFItem`), the rubric's ResultDescriptions (and its
 //!   CASE Alignment when it came from CASE);
 //! - `evidence`: references and SHA-256 digests (`digestSRI`) only, never the learner's content;
@@ -93,6 +94,18 @@ pub struct CredentialInput<'a> {
     pub status: Vec<Value>,
     /// Evidence references.
     pub evidence: &'a [EvidenceRef],
+    /// The Achievement's `image` (an https URL of a PNG or SVG), if it has one.
+    pub image: Option<&'a str>,
+}
+
+/// The Achievement's `name`: the code with the short statement (or the statement).
+pub fn achievement_name(c: &CompetencyItem) -> String {
+    match (&c.code, &c.abbreviated) {
+        (Some(code), Some(short)) => format!("{code} {short}"),
+        (None, Some(short)) => short.clone(),
+        (Some(code), None) => format!("{code} {}", c.statement),
+        (None, None) => c.statement.clone(),
+    }
 }
 
 /// An XSD dateTime in UTC with `Z`, to the second.
@@ -138,12 +151,7 @@ pub fn sri_from_hex(sha256_hex: &str) -> Result<String, Error> {
 
 fn achievement(input: &CredentialInput<'_>) -> Value {
     let c = input.competency;
-    let name = match (&c.code, &c.abbreviated) {
-        (Some(code), Some(short)) => format!("{code} {short}"),
-        (None, Some(short)) => short.clone(),
-        (Some(code), None) => format!("{code} {}", c.statement),
-        (None, None) => c.statement.clone(),
-    };
+    let name = achievement_name(c);
     let description = c.description.clone().unwrap_or_else(|| c.statement.clone());
     let narrative = match input.rubric {
         Some(r) => format!(
@@ -176,6 +184,12 @@ fn achievement(input: &CredentialInput<'_>) -> Value {
     a.insert("criteria".into(), json!({ "narrative": narrative }));
     if let Some(code) = &c.code {
         a.insert("humanCode".into(), json!(code));
+    }
+    if let Some(image) = input.image {
+        a.insert(
+            "image".into(),
+            json!({ "id": image, "type": "Image", "caption": format!("Badge: {name}") }),
+        );
     }
     if let Some(rubric) = input.rubric {
         if let Some(link) = tessera_review::ob::rubric_alignment(rubric) {

@@ -125,6 +125,7 @@ fn issue(key: KeyPair, seq: i64) -> Issued {
             status::entry(&sus_url, "suspension", 17),
         ],
         evidence: &evidence,
+        image: Some(&format!("{PUBLIC}/orgs/lincoln/achievements/c-1/image.png")),
     };
     let doc = achievement::build(&input).unwrap();
     let bytes = sign::sign_to_string(&doc, &key, &vm, t0() + Duration::days(10), true).unwrap();
@@ -183,6 +184,11 @@ fn an_issued_credential_verifies_with_its_did_document_and_status_lists() {
     assert_eq!(subject["activityStartDate"], "2026-09-01T08:00:00Z");
     assert_eq!(subject["activityEndDate"], "2026-09-10T08:00:00Z");
     assert_eq!(subject["achievement"]["achievementType"], "Competency");
+    assert_eq!(subject["achievement"]["image"]["type"], "Image");
+    assert_eq!(
+        subject["achievement"]["image"]["id"],
+        format!("{PUBLIC}/orgs/lincoln/achievements/c-1/image.png")
+    );
     assert_eq!(
         subject["achievement"]["alignment"][0]["targetType"],
         "CFItem"

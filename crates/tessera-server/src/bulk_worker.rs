@@ -12,7 +12,7 @@
 //! transaction, signs off the async threads, and stores the chunk and marks its rows in one
 //! transaction. See `tessera_store::batches` for why a kill at any point issues nothing twice.
 //!
-//! # Background tasks of `tessera serve` ([`spawn`])
+//! # Background tasks of `tessera serve` ([`spawn`]), set in [`crate::Config`]
 //! - `TESSERA_BULK_WORKERS` worker loops (default: one per core, at most 4; `0` turns bulk
 //!   work off in this process). Two loops on two cores overlap one chunk's signing with another
 //!   chunk's storing. Every process behind one database runs its own loops: they share the
@@ -21,9 +21,6 @@
 //!   process died. A chunk takes well under a second, so a live claim is never that old.
 //! - The automatic sweep every `TESSERA_AUTO_ISSUE_SECS` (default 30, `0`: off) issues the
 //!   credential of each mastery waiting in an `automatic` framework ([`sweep_automatic`]).
-//!
-//! These three are read from the environment here rather than from [`crate::Config`] because
-//! only these background tasks use them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -67,25 +64,12 @@ pub struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    /// From `TESSERA_BULK_WORKERS`, `TESSERA_BULK_CLAIM_TIMEOUT_SECS`, `TESSERA_AUTO_ISSUE_SECS`.
-    pub fn from_env() -> Self {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    /// From the configuration (`bulk_workers`, `bulk_claim_timeout_secs`, `auto_issue_secs`).
+    pub fn from_config(config: &crate::Config) -> Self {
         Self {
-            workers: var("TESSERA_BULK_WORKERS")
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(cores.min(4)),
-            claim_timeout: Duration::from_secs(
-                var("TESSERA_BULK_CLAIM_TIMEOUT_SECS").unwrap_or(60).max(1),
-            ),
-            sweep_every: match var("TESSERA_AUTO_ISSUE_SECS").unwrap_or(30) {
-                0 => None,
-                s => Some(Duration::from_secs(s)),
-            },
+            workers: config.bulk_workers,
+            claim_timeout: config.bulk_claim_timeout,
+            sweep_every: config.auto_issue_every,
             idle_poll: Duration::from_millis(500),
         }
     }
@@ -448,6 +432,7 @@ struct Signer {
     key_id: String,
     pair: KeyPair,
     method: String,
+    jcs_proof: bool,
     issuer: IssuerProfile,
 }
 
@@ -515,7 +500,11 @@ async fn issue_rows(
     let org = store.org(org_id).await?;
     let master = state.issuing.master_key(&state.config.data_dir)?;
     let (key, pair) = issuing::current_key(store, master, &org.id, now).await?;
-    let (issuer_id, method) = issuing::issuer_of(state, &org, &key).await?;
+    let issuing::SigningIdentity {
+        id: issuer_id,
+        method,
+        jcs_proof,
+    } = issuing::issuer_of(state, &org, &key).await?;
     let signer = Arc::new(Signer {
         issuer: IssuerProfile {
             id: issuer_id.clone(),
@@ -526,6 +515,7 @@ async fn issue_rows(
         key_id: key.id.clone(),
         pair,
         method,
+        jcs_proof,
     });
 
     // Check each row against the organisation as it is now.
@@ -537,9 +527,8 @@ async fn issue_rows(
         .map(|m| m.user_id)
         .collect();
     let mut items: HashMap<String, Option<CompetencyItem>> = HashMap::new();
-    let mut subjects: HashMap<String, String> = HashMap::new();
     let mut failed: Vec<(&ClaimedRow, String)> = Vec::new();
-    let mut good: Vec<(&ClaimedRow, CompetencyItem, String)> = Vec::new();
+    let mut good: Vec<(&ClaimedRow, CompetencyItem)> = Vec::new();
     for &row in rows {
         if !learners.contains(&row.learner_id) {
             failed.push((
@@ -574,14 +563,29 @@ async fn issue_rows(
             ));
             continue;
         };
-        if !subjects.contains_key(&row.learner_id) {
-            let id = store
-                .credential_subject_id(org_id, &row.learner_id, now)
-                .await?;
-            subjects.insert(row.learner_id.clone(), id);
-        }
-        good.push((row, item.clone(), subjects[&row.learner_id].clone()));
+        good.push((row, item.clone()));
     }
+    let learners: Vec<&str> = good
+        .iter()
+        .map(|(row, _)| row.learner_id.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let subjects = store.credential_subject_ids(org_id, &learners, now).await?;
+    let mut good: Vec<(&ClaimedRow, CompetencyItem, String)> = good
+        .into_iter()
+        .map(|(row, item)| {
+            let subject = subjects.get(&row.learner_id).cloned().unwrap_or_default();
+            (row, item, subject)
+        })
+        .collect();
+    // A learner without a subject id would be a store fault: fail the row rather than sign it.
+    good.retain(|(row, _, subject)| {
+        if subject.is_empty() {
+            failed.push((*row, "no subject id could be made for the learner".into()));
+        }
+        !subject.is_empty()
+    });
 
     let reserved = if good.is_empty() {
         Vec::new()
@@ -619,7 +623,7 @@ async fn issue_rows(
                         &sign_with.pair,
                         &sign_with.method,
                         now,
-                        false,
+                        sign_with.jcs_proof,
                     )
                 })
                 .collect()
@@ -732,7 +736,8 @@ fn build_row(
     let input = CredentialInput {
         id: &id,
         issuer: &signer.issuer,
-        achievement_id: &format!("{public}/orgs/{slug}/achievements/{}", item.id),
+        achievement_id: &issuing::achievement_id(public, slug, &item.id),
+        image: Some(&issuing::achievement_image(public, slug, &item.id)),
         competency: item,
         rubric: None,
         rubric_base: &format!("{public}/rubrics"),

@@ -17,6 +17,13 @@
 //! | `invitation_hours` | `TESSERA_INVITATION_HOURS` | 168 (7 days) |
 //! | `login_attempts_per_minute` | `TESSERA_LOGIN_ATTEMPTS_PER_MINUTE` | 10 (per account; 10× that per IP) |
 //! | `log_format` | `TESSERA_LOG_FORMAT` | `text` (or `json`) |
+//! | `bulk_workers` | `TESSERA_BULK_WORKERS` | one per core, at most 4 (`0`: no bulk work in this process) |
+//! | `bulk_claim_timeout_secs` | `TESSERA_BULK_CLAIM_TIMEOUT_SECS` | 60 (a claim older than this is taken over) |
+//! | `auto_issue_secs` | `TESSERA_AUTO_ISSUE_SECS` | 30 (the automatic issuance sweep; `0`: off) |
+//! | `transcript_templates` | `TESSERA_TRANSCRIPT_TEMPLATES` | `<data_dir>/transcript-templates` if it exists, else the shipped folder |
+//! | — | `TESSERA_MASTER_KEY` | none: the key file `<data_dir>/master.key`, made on first start (mode 0600) |
+//!
+//! The master key is a secret, so it is read from the environment only, never from the file.
 //!
 //! The file is `TESSERA_CONFIG` or `serve --config FILE`; unknown keys in it are errors.
 
@@ -101,6 +108,16 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Log line format.
     pub log_format: LogFormat,
+    /// Bulk issuance worker loops in this process (`crate::bulk_worker`).
+    pub bulk_workers: usize,
+    /// When a bulk claim is taken over: its process died.
+    pub bulk_claim_timeout: std::time::Duration,
+    /// How often the automatic issuance sweep runs (None: never).
+    pub auto_issue_every: Option<std::time::Duration>,
+    /// The transcript template folder, when configured.
+    pub transcript_templates: Option<PathBuf>,
+    /// `TESSERA_MASTER_KEY`, when set (else the key file in `data_dir`).
+    pub master_key: Option<SecretString>,
 }
 
 impl Config {
@@ -161,6 +178,14 @@ impl fmt::Debug for Config {
             .field("invitation_hours", &self.invitation_hours)
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
             .field("log_format", &self.log_format)
+            .field("bulk_workers", &self.bulk_workers)
+            .field("bulk_claim_timeout", &self.bulk_claim_timeout)
+            .field("auto_issue_every", &self.auto_issue_every)
+            .field("transcript_templates", &self.transcript_templates)
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -181,6 +206,10 @@ struct FileConfig {
     invitation_hours: Option<i64>,
     login_attempts_per_minute: Option<u32>,
     log_format: Option<LogFormat>,
+    bulk_workers: Option<usize>,
+    bulk_claim_timeout_secs: Option<u64>,
+    auto_issue_secs: Option<u64>,
+    transcript_templates: Option<PathBuf>,
 }
 
 /// The largest evidence limit accepted (1 GiB): files are checked in memory.
@@ -355,6 +384,28 @@ impl Config {
             }
             None => file.log_format.unwrap_or(LogFormat::Text),
         };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let bulk_workers = env_parse(env, "TESSERA_BULK_WORKERS")?
+            .or(file.bulk_workers)
+            .unwrap_or(cores.min(4));
+        let bulk_claim_timeout = std::time::Duration::from_secs(positive(
+            "TESSERA_BULK_CLAIM_TIMEOUT_SECS",
+            env_parse(env, "TESSERA_BULK_CLAIM_TIMEOUT_SECS")?
+                .or(file.bulk_claim_timeout_secs)
+                .unwrap_or(60),
+        )?);
+        let auto_issue_every = match env_parse(env, "TESSERA_AUTO_ISSUE_SECS")?
+            .or(file.auto_issue_secs)
+            .unwrap_or(30)
+        {
+            0 => None,
+            s => Some(std::time::Duration::from_secs(s)),
+        };
+        let transcript_templates = env("TESSERA_TRANSCRIPT_TEMPLATES")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .or(file.transcript_templates);
+        let master_key = env("TESSERA_MASTER_KEY").map(SecretString::from);
 
         Ok(Self {
             data_dir,
@@ -371,6 +422,11 @@ impl Config {
             invitation_hours,
             login_attempts_per_minute,
             log_format,
+            bulk_workers,
+            bulk_claim_timeout,
+            auto_issue_every,
+            transcript_templates,
+            master_key,
         })
     }
 }

@@ -18,7 +18,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         // Aborted with this task: dropping the guard stops the workers.
         let _workers = AbortOnDrop(crate::bulk_worker::spawn(
             state.clone(),
-            crate::bulk_worker::WorkerOptions::from_env(),
+            crate::bulk_worker::WorkerOptions::from_config(&state.config),
         ));
         let mut tick = tokio::time::interval(PURGE_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -42,18 +42,18 @@ impl AppState {
     pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let uris = CaseUris::new(&config.public_url);
         let login_limiter = LoginLimiter::new(config.login_attempts_per_minute);
-        let config_data_dir = config.data_dir.clone();
+        let issuing = crate::routes::issuing::Issuing::new(config.master_key.clone());
+        let transcript_templates =
+            crate::routes::transcripts::TranscriptTemplates::from_config(&config);
         Self(Arc::new(App {
             store,
             config,
             clock,
             uris,
             login_limiter,
-            issuing: crate::routes::issuing::Issuing::from_env(),
+            issuing,
             verifier: Default::default(),
-            transcript_templates: crate::routes::transcripts::TranscriptTemplates::from_env(
-                &config_data_dir,
-            ),
+            transcript_templates,
         }))
     }
 }

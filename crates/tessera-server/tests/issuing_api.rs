@@ -527,3 +527,133 @@ async fn status_list_urls_that_do_not_exist_are_404() {
         .await
         .expect_problem(400, "invalid-parameter");
 }
+
+#[tokio::test]
+async fn a_second_jcs_proof_when_the_issuer_asks_and_the_achievement_image_is_served() {
+    let w = World::new().await;
+    // Off by default; only admins change it.
+    let issuer = w
+        .app
+        .get("/api/v1/orgs/alpha/issuer", &w.admin)
+        .await
+        .expect(200);
+    assert_eq!(issuer["settings"]["jcs_proof"], false);
+    let both = json!({"did_method": "web", "issuance": "approval", "jcs_proof": true});
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/issuer",
+            &w.teacher,
+            Some(both.clone()),
+        )
+        .await
+        .expect_problem(403, "forbidden");
+    let issuer = w
+        .app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/issuer",
+            &w.admin,
+            Some(both),
+        )
+        .await
+        .expect(200);
+    assert_eq!(issuer["settings"]["jcs_proof"], true);
+
+    assert_eq!(w.attempt(&w.mp1, "expert").await["outcome"], "mastered");
+    let issued = w
+        .app
+        .post(&w.issue_path(&w.mp1), &w.teacher, json!({}))
+        .await
+        .expect(201);
+    let stored = w
+        .app
+        .state
+        .store
+        .credential(issued["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_str(&stored.signed).unwrap();
+    let suites: Vec<&str> = doc["proof"]
+        .as_array()
+        .expect("a proof set")
+        .iter()
+        .map(|p| p["cryptosuite"].as_str().unwrap())
+        .collect();
+    assert_eq!(suites, ["eddsa-rdfc-2022", "eddsa-jcs-2022"]);
+    let options = w.served_options().await;
+    let report = verify_bytes(stored.signed.as_bytes(), &options).unwrap();
+    assert!(report.verified, "{report:#?}");
+    // Each proof is checked: a broken JCS signature fails the credential.
+    let mut broken = doc.clone();
+    let value = broken["proof"][1]["proofValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flipped = if value.ends_with('A') { "B" } else { "A" };
+    broken["proof"][1]["proofValue"] = json!(format!("{}{flipped}", &value[..value.len() - 1]));
+    let report = verify_bytes(broken.to_string().as_bytes(), &options).unwrap();
+    assert!(!report.verified, "a bad JCS proof must fail");
+    assert_eq!(report.status(CheckCode::Proof), CheckStatus::Failed);
+
+    // The Achievement's image: the generated badge, public, for this organisation only.
+    let image = &doc["credentialSubject"]["achievement"]["image"];
+    assert_eq!(image["type"], "Image");
+    let url = image["id"].as_str().unwrap();
+    let path = format!("/orgs/alpha/achievements/{}/image.png", w.mp1);
+    assert_eq!(url, format!("http://127.0.0.1:8080{path}"));
+    let png = w.get_raw(&path, None).await;
+    assert_eq!(png.status.as_u16(), 200);
+    assert_eq!(png.headers[header::CONTENT_TYPE], "image/png");
+    assert!(png.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(
+        png.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .starts_with("public")
+    );
+    let root = w.app.token_for("root@tessera.test").await;
+    w.app.create_org(&root, "beta").await;
+    for other in [
+        format!("/orgs/beta/achievements/{}/image.png", w.mp1),
+        "/orgs/alpha/achievements/no-such-competency/image.png".to_owned(),
+    ] {
+        assert_eq!(
+            w.get_raw(&other, None).await.status.as_u16(),
+            404,
+            "{other}"
+        );
+    }
+
+    // Turned off again: the next credential has the RDFC proof only.
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/issuer",
+            &w.admin,
+            Some(json!({"did_method": "web", "issuance": "approval"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(w.attempt(&w.mp3, "expert").await["outcome"], "mastered");
+    let issued = w
+        .app
+        .post(&w.issue_path(&w.mp3), &w.teacher, json!({}))
+        .await
+        .expect(201);
+    let doc: Value = serde_json::from_str(
+        &w.app
+            .state
+            .store
+            .credential(issued["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .signed,
+    )
+    .unwrap();
+    assert_eq!(
+        doc["proof"]["cryptosuite"], "eddsa-rdfc-2022",
+        "{}",
+        doc["proof"]
+    );
+}

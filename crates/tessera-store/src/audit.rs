@@ -6,6 +6,8 @@
 //! PostgreSQL that takes the row lock, so concurrent appends queue behind each other and each
 //! one links to the hash its predecessor committed; on SQLite all writes already go through the
 //! one writer connection. The new entry's hash then becomes the head, in the same transaction.
+//! `append_audits!` appends many entries with one head read and multi-row inserts (bulk
+//! issuance writes a chunk's entries at once); `append_audit!` is that macro with one entry.
 //!
 //! The payload (which may name people) is kept in `audit_payloads`, beside the chain: only its
 //! SHA-256 is hashed, so erasing a learner's payloads later leaves the chain verifiable.
@@ -73,52 +75,142 @@ pub(crate) fn next_entry(
     Ok(head.next(kind, subjects, payload, now))
 }
 
-/// Appends an audit entry inside an open transaction `$tx` (a `sqlx::Transaction` of either
-/// backend) and moves the head. Evaluates to the new `AuditEntry`; `?` returns on failure so the
-/// caller's transaction rolls back with the change it was recording.
-macro_rules! append_audit {
-    ($tx:expr, $kind:expr, $subjects:expr, $payload:expr, $now:expr) => {{
+/// An entry waiting to be appended: what [`append_audits!`] chains and stores.
+pub(crate) struct PendingAudit {
+    pub kind: AuditKind,
+    /// `subject(kind, id)` strings (opaque ids only).
+    pub subjects: Vec<String>,
+    /// JSON kept beside the chain.
+    pub payload: String,
+}
+
+/// The entries that follow the head `(seq, hash)`, in order, each linked to the one before.
+pub(crate) fn chain_entries(
+    head_seq: i64,
+    head_hash: &str,
+    pending: &[PendingAudit],
+    now: DateTime<Utc>,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut entries: Vec<AuditEntry> = Vec::with_capacity(pending.len());
+    for p in pending {
+        let subjects: Vec<&str> = p.subjects.iter().map(String::as_str).collect();
+        let entry = match entries.last() {
+            None => next_entry(
+                head_seq,
+                head_hash,
+                p.kind,
+                &subjects,
+                p.payload.as_bytes(),
+                now,
+            )?,
+            Some(prev) => {
+                let subjects = subjects
+                    .iter()
+                    .map(|s| SubjectId::parse(s))
+                    .collect::<Result<Vec<_>, _>>()?;
+                prev.next(p.kind, subjects, p.payload.as_bytes(), now)
+            }
+        };
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Rows per multi-row `INSERT` (7 parameters each: well under both backends' limits).
+pub(crate) const AUDIT_INSERT_ROWS: usize = 500;
+
+/// The stored columns of an entry: `(seq, prev_hash, kind, subjects JSON, payload digest, at,
+/// hash)`.
+pub(crate) type AuditColumns = (
+    i64,
+    String,
+    &'static str,
+    String,
+    String,
+    DateTime<Utc>,
+    String,
+);
+
+pub(crate) fn audit_columns(entry: &AuditEntry) -> Result<AuditColumns, StoreError> {
+    Ok((
+        i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("audit seq overflow".into()))?,
+        entry.prev_hash.to_hex(),
+        entry.kind.as_str(),
+        serde_json::to_string(&entry.subjects).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        entry.payload_digest.to_hex(),
+        entry.at,
+        entry.hash.to_hex(),
+    ))
+}
+
+/// Appends the [`PendingAudit`] entries of a slice, in order, inside an open transaction `$tx`
+/// (a `sqlx::Transaction` of either backend) and moves the head: one head read, multi-row
+/// inserts, one head write, whatever the count. Evaluates to the new `AuditEntry`s; `?` returns
+/// on failure so the caller's transaction rolls back with the change it was recording.
+///
+/// The head is read with `UPDATE … SET seq = seq … RETURNING`: on PostgreSQL that takes the row
+/// lock, so concurrent appends queue behind each other and each links to the hash its
+/// predecessor committed.
+macro_rules! append_audits {
+    ($tx:expr, $pending:expr, $now:expr) => {{
+        let pending: &[$crate::audit::PendingAudit] = $pending;
         let (head_seq, head_hash): (i64, String) =
             sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
                 .fetch_one(&mut *$tx)
                 .await?;
-        let payload: String = $payload;
-        let entry = $crate::audit::next_entry(
-            head_seq,
-            &head_hash,
-            $kind,
-            $subjects,
-            payload.as_bytes(),
-            $now,
-        )?;
-        let seq = i64::try_from(entry.seq)
-            .map_err(|_| $crate::StoreError::Corrupt("audit seq overflow".into()))?;
-        let subjects = serde_json::to_string(&entry.subjects)
-            .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO audit_log (seq, prev_hash, kind, subjects, payload_digest, at, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(seq)
-        .bind(entry.prev_hash.to_hex())
-        .bind(entry.kind.as_str())
-        .bind(subjects)
-        .bind(entry.payload_digest.to_hex())
-        .bind(entry.at)
-        .bind(entry.hash.to_hex())
-        .execute(&mut *$tx)
-        .await?;
-        sqlx::query("INSERT INTO audit_payloads (seq, payload) VALUES ($1, $2)")
-            .bind(seq)
-            .bind(payload)
-            .execute(&mut *$tx)
-            .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(entry.hash.to_hex())
-            .execute(&mut *$tx)
-            .await?;
-        entry
+        let entries = $crate::audit::chain_entries(head_seq, &head_hash, pending, $now)?;
+        let columns = entries
+            .iter()
+            .map($crate::audit::audit_columns)
+            .collect::<Result<Vec<_>, $crate::StoreError>>()?;
+        for (part, payloads) in columns
+            .chunks($crate::audit::AUDIT_INSERT_ROWS)
+            .zip(pending.chunks($crate::audit::AUDIT_INSERT_ROWS))
+        {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_log (seq, prev_hash, kind, subjects, payload_digest, at, hash) ",
+            );
+            qb.push_values(part, |mut b, c| {
+                b.push_bind(c.0)
+                    .push_bind(&c.1)
+                    .push_bind(c.2)
+                    .push_bind(&c.3)
+                    .push_bind(&c.4)
+                    .push_bind(c.5)
+                    .push_bind(&c.6);
+            });
+            qb.build().execute(&mut *$tx).await?;
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO audit_payloads (seq, payload) ");
+            qb.push_values(part.iter().zip(payloads), |mut b, (c, p)| {
+                b.push_bind(c.0).push_bind(&p.payload);
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        if let Some(last) = columns.last() {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(last.0)
+                .bind(&last.6)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        entries
+    }};
+}
+pub(crate) use append_audits;
+
+/// Appends one audit entry inside an open transaction `$tx` ([`append_audits!`] with one entry).
+/// Evaluates to the new `AuditEntry`.
+macro_rules! append_audit {
+    ($tx:expr, $kind:expr, $subjects:expr, $payload:expr, $now:expr) => {{
+        let pending = [$crate::audit::PendingAudit {
+            kind: $kind,
+            subjects: $subjects.iter().map(|s| s.to_string()).collect(),
+            payload: $payload,
+        }];
+        let mut entries = $crate::audit::append_audits!($tx, &pending, $now);
+        entries
+            .pop()
+            .ok_or_else(|| $crate::StoreError::Corrupt("no audit entry appended".into()))?
     }};
 }
 pub(crate) use append_audit;

@@ -30,7 +30,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::credentials::{NewCredential, insert_credential_tx};
+use crate::credentials::{NewCredential, insert_credentials_tx};
 use crate::{Store, StoreError, new_id, read, write};
 
 /// One row of a new batch, already checked by the caller.
@@ -446,33 +446,61 @@ impl Store {
         outcomes: &[(&ClaimedRow, RowOutcome<'_>)],
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
+        let signed: Vec<NewCredential<'_>> = outcomes
+            .iter()
+            .filter_map(|(_, o)| match o {
+                RowOutcome::Signed(c) => Some(c.clone()),
+                RowOutcome::Failed(_) => None,
+            })
+            .collect();
         write!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let mut created = 0;
+            let stored = insert_credentials_tx!(tx, &signed, now);
+            let created = stored.iter().filter(|(_, new)| *new).count();
+            let mut stored = stored.into_iter();
+            // (batch, row, state, credential, error, the key a failed row takes instead)
+            let mut updates: Vec<(&str, i64, &str, Option<String>, Option<&str>, String)> =
+                Vec::with_capacity(outcomes.len());
             for (row, outcome) in outcomes {
                 let (state, credential, error) = match outcome {
-                    RowOutcome::Signed(c) => {
-                        let (stored, new) = insert_credential_tx!(tx, c, now);
-                        created += usize::from(new);
-                        ("issued", Some(stored.id), None)
+                    RowOutcome::Signed(_) => {
+                        let (id, _) = stored.next().ok_or_else(|| {
+                            StoreError::Corrupt("a signed row has no stored credential".into())
+                        })?;
+                        ("issued", Some(id), None)
                     }
                     RowOutcome::Failed(reason) => ("failed", None, Some(reason.as_str())),
                 };
-                // A failed row gives its key up (so the caller can send it again, fixed).
-                sqlx::query(
-                    "UPDATE issue_batch_rows SET state = $3, credential_id = $4, error = $5, \
-                     source_key = COALESCE(source_key, row_key), \
-                     row_key = CASE WHEN $3 = 'failed' THEN $6 ELSE row_key END \
-                     WHERE batch_id = $1 AND row_no = $2 AND state <> 'issued'",
-                )
-                .bind(&row.batch_id)
-                .bind(row.row_no)
-                .bind(state)
-                .bind(credential)
-                .bind(error)
-                .bind(format!("!{}:{}", row.batch_id, row.row_no))
-                .execute(&mut *tx)
-                .await?;
+                updates.push((
+                    row.batch_id.as_str(),
+                    row.row_no,
+                    state,
+                    credential,
+                    error,
+                    format!("!{}:{}", row.batch_id, row.row_no),
+                ));
+            }
+            // A failed row gives its key up (so the caller can send it again, fixed).
+            for part in updates.chunks(INSERT_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "UPDATE issue_batch_rows SET state = v.column3, credential_id = v.column4, \
+                     error = v.column5, source_key = COALESCE(source_key, row_key), \
+                     row_key = CASE WHEN v.column3 = 'failed' THEN v.column6 ELSE row_key END \
+                     FROM (",
+                );
+                qb.push_values(part, |mut b, u| {
+                    b.push_bind(u.0)
+                        .push_bind(u.1)
+                        .push_bind(u.2)
+                        .push_bind(u.3.as_deref())
+                        .push_bind(u.4)
+                        .push_bind(u.5.as_str());
+                });
+                qb.push(
+                    ") AS v WHERE issue_batch_rows.batch_id = v.column1 \
+                     AND issue_batch_rows.row_no = v.column2 AND issue_batch_rows.state <> 'issued'",
+                );
+                qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(created)

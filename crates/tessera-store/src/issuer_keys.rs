@@ -6,6 +6,7 @@
 //! one into a `past` key in the same transaction, so the DID document can keep listing it and
 //! credentials it signed keep verifying.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +15,9 @@ use tessera_review::AuditKind;
 use crate::audit::append_audit;
 use crate::mastery::subject;
 use crate::{Store, StoreError, new_id, read, write};
+
+/// Learners per statement when looking up or making subject ids.
+const SUBJECT_ROWS: usize = 500;
 
 /// A stored issuer key. `Debug` leaves the sealed secret out.
 #[derive(Clone, sqlx::FromRow)]
@@ -93,6 +97,10 @@ pub struct IssuerSettings {
     /// `approval` (a teacher issues, the default) or `automatic` (the sweep issues every
     /// mastered, unissued record).
     pub issuance: String,
+    /// Whether credentials carry a second proof, `eddsa-jcs-2022`, beside the `eddsa-rdfc-2022`
+    /// one (default false).
+    #[serde(default)]
+    pub jcs_proof: bool,
 }
 
 impl Default for IssuerSettings {
@@ -100,6 +108,7 @@ impl Default for IssuerSettings {
         Self {
             did_method: "web".into(),
             issuance: "approval".into(),
+            jcs_proof: false,
         }
     }
 }
@@ -213,10 +222,12 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn issuer_settings(&self, org_id: &str) -> Result<IssuerSettings, StoreError> {
         let row: Option<IssuerSettings> = read!(self, |pool| {
-            sqlx::query_as("SELECT did_method, issuance FROM issuer_settings WHERE org_id = $1")
-                .bind(org_id)
-                .fetch_optional(pool)
-                .await?
+            sqlx::query_as(
+                "SELECT did_method, issuance, jcs_proof FROM issuer_settings WHERE org_id = $1",
+            )
+            .bind(org_id)
+            .fetch_optional(pool)
+            .await?
         });
         Ok(row.unwrap_or_default())
     }
@@ -239,13 +250,14 @@ impl Store {
         }
         write!(self, |pool| {
             sqlx::query(
-                "INSERT INTO issuer_settings (org_id, did_method, issuance, updated_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO UPDATE \
-                 SET did_method = $2, issuance = $3, updated_at = $4",
+                "INSERT INTO issuer_settings (org_id, did_method, issuance, jcs_proof, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE \
+                 SET did_method = $2, issuance = $3, jcs_proof = $4, updated_at = $5",
             )
             .bind(org_id)
             .bind(&settings.did_method)
             .bind(&settings.issuance)
+            .bind(settings.jcs_proof)
             .bind(now)
             .execute(pool)
             .await?;
@@ -284,46 +296,105 @@ impl Store {
         learner_id: &str,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        let did: Option<(String,)> = read!(self, |pool| {
-            sqlx::query_as("SELECT did FROM learner_dids WHERE user_id = $1")
-                .bind(learner_id)
-                .fetch_optional(pool)
-                .await?
-        });
-        if let Some((did,)) = did {
-            return Ok(did);
-        }
-        let select = "SELECT subject_id FROM credential_subjects \
-                      WHERE org_id = $1 AND learner_id = $2";
-        let existing: Option<(String,)> = read!(self, |pool| {
-            sqlx::query_as(select)
-                .bind(org_id)
-                .bind(learner_id)
-                .fetch_optional(pool)
-                .await?
-        });
-        if let Some((id,)) = existing {
-            return Ok(id);
-        }
-        let fresh = format!("urn:uuid:{}", new_id());
-        write!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO credential_subjects (org_id, learner_id, subject_id, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, learner_id) DO NOTHING",
-            )
-            .bind(org_id)
-            .bind(learner_id)
-            .bind(&fresh)
-            .bind(now)
-            .execute(pool)
+        let mut ids = self
+            .credential_subject_ids(org_id, &[learner_id], now)
             .await?;
-            // Whoever inserted first, this is the id that stays.
-            let (id,): (String,) = sqlx::query_as(select)
-                .bind(org_id)
-                .bind(learner_id)
-                .fetch_one(pool)
-                .await?;
-            Ok(id)
-        })
+        ids.remove(learner_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("no subject id for {learner_id}")))
+    }
+
+    /// [`Store::credential_subject_id`] for many learners at once (bulk issuance: a few
+    /// statements per chunk instead of two per learner). Returns learner id → subject id.
+    #[tracing::instrument(skip_all, fields(learners = learner_ids.len()))]
+    pub async fn credential_subject_ids(
+        &self,
+        org_id: &str,
+        learner_ids: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut found: HashMap<String, String> = HashMap::new();
+        for part in learner_ids.chunks(SUBJECT_ROWS) {
+            let dids: Vec<(String, String)> = read!(self, |pool| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT user_id, did FROM learner_dids WHERE user_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for id in part {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(dids);
+        }
+        let pairwise: Vec<&str> = learner_ids
+            .iter()
+            .copied()
+            .filter(|id| !found.contains_key(*id))
+            .collect();
+        for part in pairwise.chunks(SUBJECT_ROWS) {
+            let existing = self.pairwise_subjects(org_id, part, false).await?;
+            let missing: Vec<&str> = part
+                .iter()
+                .copied()
+                .filter(|id| !existing.contains_key(*id))
+                .collect();
+            found.extend(existing);
+            if missing.is_empty() {
+                continue;
+            }
+            let fresh: Vec<(&str, String)> = missing
+                .iter()
+                .map(|id| (*id, format!("urn:uuid:{}", new_id())))
+                .collect();
+            write!(self, |pool| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO credential_subjects (org_id, learner_id, subject_id, created_at) ",
+                );
+                qb.push_values(&fresh, |mut b, (learner, subject)| {
+                    b.push_bind(org_id)
+                        .push_bind(*learner)
+                        .push_bind(subject.as_str())
+                        .push_bind(now);
+                });
+                qb.push(" ON CONFLICT (org_id, learner_id) DO NOTHING");
+                qb.build().execute(pool).await?;
+            });
+            // Whoever inserted first, that id is the one that stays.
+            found.extend(self.pairwise_subjects(org_id, &missing, true).await?);
+        }
+        Ok(found)
+    }
+
+    /// The stored pairwise subject ids of these learners (read from the writer when `fresh`, so
+    /// a row just written is seen).
+    async fn pairwise_subjects(
+        &self,
+        org_id: &str,
+        learner_ids: &[&str],
+        fresh: bool,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        macro_rules! query {
+            ($pool:ident) => {{
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT learner_id, subject_id FROM credential_subjects WHERE org_id = ",
+                );
+                qb.push_bind(org_id);
+                qb.push(" AND learner_id IN (");
+                let mut list = qb.separated(", ");
+                for id in learner_ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                let rows: Vec<(String, String)> = qb.build_query_as().fetch_all($pool).await?;
+                rows
+            }};
+        }
+        let rows = if fresh {
+            write!(self, |pool| query!(pool))
+        } else {
+            read!(self, |pool| query!(pool))
+        };
+        Ok(rows.into_iter().collect())
     }
 }

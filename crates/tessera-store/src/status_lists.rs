@@ -75,15 +75,20 @@ fn random_index(size: i64) -> Result<i64, StoreError> {
     Ok(i64::try_from(r % size).unwrap_or(0))
 }
 
-/// How many random draws before falling back to choosing among the free indexes. The fallback
-/// reads every taken index of the list, so it must stay rare: with 64 draws it runs with
-/// probability fill^64 (1e-8 at 75 % full; with 8 draws it was 10 %, which made bulk issuance
-/// slow down as a list filled).
+/// How many rounds of random draws before falling back to choosing among the free indexes. Each
+/// round draws fresh candidates for the indexes still wanted and inserts them at once; the
+/// fallback reads every taken index of the list, so it must stay rare: a wanted index is still
+/// missing after 64 rounds with probability fill^64 (1e-8 at 75 % full).
 const RANDOM_TRIES: usize = 64;
+
+/// Rows per multi-row insert of status entries (2 parameters each).
+const ENTRY_INSERT_ROWS: usize = 1000;
 
 impl Store {
     /// Reserves, in one transaction, a revocation and a suspension index for each of `count`
-    /// credentials, opening new lists of `list_size` entries as lists fill.
+    /// credentials, opening new lists of `list_size` entries as lists fill. A few statements per
+    /// list touched, whatever `count` is: the slot counter moves by the number granted, and the
+    /// random indexes go in as multi-row inserts that report which were free.
     #[tracing::instrument(skip_all, fields(count))]
     pub async fn reserve_status_slots(
         &self,
@@ -95,25 +100,38 @@ impl Store {
         if list_size < 1 {
             return Err(StoreError::Config("list_size must be positive".into()));
         }
+        // PostgreSQL: lock the list row so racing issuers take turns moving its counter; SQLite's
+        // one writer already serialises them.
+        let lock = match self.backend() {
+            crate::Backend::Postgres => "FOR UPDATE",
+            crate::Backend::Sqlite => "",
+        };
         write!(self, |pool| {
             let mut tx = pool.begin().await?;
             let mut per_purpose: Vec<Vec<StatusSlot>> = Vec::with_capacity(2);
             for purpose in STATUS_PURPOSES {
                 let mut slots = Vec::with_capacity(count);
                 while slots.len() < count {
-                    // Claim a slot in the newest list that has room, or open the next list.
-                    let claimed: Option<(String, i64, i64)> = sqlx::query_as(
-                        "UPDATE status_lists SET used = used + 1 WHERE id = (\
-                           SELECT id FROM status_lists WHERE org_id = $1 AND purpose = $2 \
-                           AND used < size ORDER BY seq DESC LIMIT 1) AND used < size \
-                         RETURNING id, seq, size",
-                    )
+                    let want = i64::try_from(count - slots.len()).unwrap_or(i64::MAX);
+                    // The newest list with room, or the next list opened.
+                    let open: Option<(String, i64, i64, i64)> = sqlx::query_as(crate::sqlf!(
+                        "SELECT id, seq, size, used FROM status_lists WHERE org_id = $1 \
+                         AND purpose = $2 AND used < size ORDER BY seq DESC LIMIT 1 {lock}"
+                    ))
                     .bind(org_id)
                     .bind(purpose)
                     .fetch_optional(&mut *tx)
                     .await?;
-                    let (list_id, list_seq, size) = match claimed {
-                        Some(c) => c,
+                    let (list_id, list_seq, size, granted) = match open {
+                        Some((id, seq, size, used)) => {
+                            let granted = want.min(size - used);
+                            sqlx::query("UPDATE status_lists SET used = used + $2 WHERE id = $1")
+                                .bind(&id)
+                                .bind(granted)
+                                .execute(&mut *tx)
+                                .await?;
+                            (id, seq, size, granted)
+                        }
                         None => {
                             let (last,): (Option<i64>,) = sqlx::query_as(
                                 "SELECT MAX(seq) FROM status_lists \
@@ -125,15 +143,17 @@ impl Store {
                             .await?;
                             let id = new_id();
                             let seq = last.unwrap_or(0) + 1;
+                            let granted = want.min(list_size);
                             sqlx::query(
                                 "INSERT INTO status_lists (id, org_id, purpose, seq, size, used, \
-                                 version, created_at) VALUES ($1, $2, $3, $4, $5, 1, 0, $6)",
+                                 version, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
                             )
                             .bind(&id)
                             .bind(org_id)
                             .bind(purpose)
                             .bind(seq)
                             .bind(list_size)
+                            .bind(granted)
                             .bind(now)
                             .execute(&mut *tx)
                             .await
@@ -144,60 +164,77 @@ impl Store {
                                 ),
                                 other => other,
                             })?;
-                            (id, seq, list_size)
+                            (id, seq, list_size, granted)
                         }
                     };
-                    let mut index = None;
+                    let granted = usize::try_from(granted).unwrap_or(0);
+                    let mut indexes: Vec<i64> = Vec::with_capacity(granted);
+                    let mut tried: std::collections::HashSet<i64> =
+                        std::collections::HashSet::new();
                     for _ in 0..RANDOM_TRIES {
-                        let candidate = random_index(size)?;
-                        let done = sqlx::query(
-                            "INSERT INTO status_entries (list_id, idx) VALUES ($1, $2) \
-                             ON CONFLICT (list_id, idx) DO NOTHING",
-                        )
-                        .bind(&list_id)
-                        .bind(candidate)
-                        .execute(&mut *tx)
-                        .await?;
-                        if done.rows_affected() == 1 {
-                            index = Some(candidate);
+                        if indexes.len() == granted
+                            || i64::try_from(tried.len()).unwrap_or(i64::MAX) >= size
+                        {
                             break;
                         }
+                        let mut candidates = Vec::with_capacity(granted - indexes.len());
+                        let mut draws = 0;
+                        while candidates.len() < granted - indexes.len() && draws < 4 * granted {
+                            draws += 1;
+                            let c = random_index(size)?;
+                            if tried.insert(c) {
+                                candidates.push(c);
+                            }
+                        }
+                        for part in candidates.chunks(ENTRY_INSERT_ROWS) {
+                            let mut qb = sqlx::QueryBuilder::new(
+                                "INSERT INTO status_entries (list_id, idx) ",
+                            );
+                            qb.push_values(part, |mut b, idx| {
+                                b.push_bind(list_id.as_str()).push_bind(*idx);
+                            });
+                            qb.push(" ON CONFLICT (list_id, idx) DO NOTHING RETURNING idx");
+                            let free: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                            indexes.extend(free.into_iter().map(|(i,)| i));
+                        }
                     }
-                    let index = match index {
-                        Some(i) => i,
-                        None => {
-                            // A nearly full list: draw among the free indexes directly.
-                            let taken: Vec<(i64,)> = sqlx::query_as(
-                                "SELECT idx FROM status_entries WHERE list_id = $1 ORDER BY idx",
-                            )
-                            .bind(&list_id)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                            let taken: std::collections::HashSet<i64> =
-                                taken.into_iter().map(|(i,)| i).collect();
-                            let free: Vec<i64> = (0..size).filter(|i| !taken.contains(i)).collect();
-                            let pick =
-                                usize::try_from(random_index(free.len() as i64)?).unwrap_or(0);
-                            let Some(&candidate) = free.get(pick) else {
+                    if indexes.len() < granted {
+                        // A nearly full list: draw among the free indexes directly.
+                        let taken: Vec<(i64,)> =
+                            sqlx::query_as("SELECT idx FROM status_entries WHERE list_id = $1")
+                                .bind(&list_id)
+                                .fetch_all(&mut *tx)
+                                .await?;
+                        let taken: std::collections::HashSet<i64> =
+                            taken.into_iter().map(|(i,)| i).collect();
+                        let mut free: Vec<i64> = (0..size).filter(|i| !taken.contains(i)).collect();
+                        let mut picked = Vec::with_capacity(granted - indexes.len());
+                        while picked.len() < granted - indexes.len() {
+                            if free.is_empty() {
                                 return Err(StoreError::Corrupt(format!(
                                     "status list {list_id} counts a free slot but has none"
                                 )));
-                            };
-                            sqlx::query(
-                                "INSERT INTO status_entries (list_id, idx) VALUES ($1, $2)",
-                            )
-                            .bind(&list_id)
-                            .bind(candidate)
-                            .execute(&mut *tx)
-                            .await?;
-                            candidate
+                            }
+                            let pick =
+                                usize::try_from(random_index(free.len() as i64)?).unwrap_or(0);
+                            picked.push(free.swap_remove(pick));
                         }
-                    };
-                    slots.push(StatusSlot {
-                        list_id,
+                        for part in picked.chunks(ENTRY_INSERT_ROWS) {
+                            let mut qb = sqlx::QueryBuilder::new(
+                                "INSERT INTO status_entries (list_id, idx) ",
+                            );
+                            qb.push_values(part, |mut b, idx| {
+                                b.push_bind(list_id.as_str()).push_bind(*idx);
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        indexes.extend(picked);
+                    }
+                    slots.extend(indexes.into_iter().map(|index| StatusSlot {
+                        list_id: list_id.clone(),
                         list_seq,
                         index,
-                    });
+                    }));
                 }
                 per_purpose.push(slots);
             }

@@ -204,6 +204,53 @@ async fn slots_are_never_reused_and_a_full_list_opens_the_next() {
 }
 
 #[tokio::test]
+async fn one_reservation_fills_a_list_to_the_last_index_and_goes_on_in_the_next() {
+    let w = world().await;
+    let store = &w.db.store;
+    // 300 at once from lists of 256: the random draws collide more and more as the list fills,
+    // so the last free indexes are found by the fallback that reads the list.
+    let slots = store
+        .reserve_status_slots(&w.org, 300, 256, now())
+        .await
+        .unwrap();
+    assert_eq!(slots.len(), 300);
+    for purpose in [0, 1] {
+        let picked: Vec<(i64, i64)> = slots
+            .iter()
+            .map(|s| {
+                if purpose == 0 {
+                    &s.revocation
+                } else {
+                    &s.suspension
+                }
+            })
+            .map(|s| (s.list_seq, s.index))
+            .collect();
+        let distinct: HashSet<&(i64, i64)> = picked.iter().collect();
+        assert_eq!(distinct.len(), 300, "no index given twice");
+        let first: HashSet<i64> = picked.iter().filter(|p| p.0 == 1).map(|p| p.1).collect();
+        assert_eq!(first, (0..256).collect::<HashSet<i64>>(), "list 1 full");
+        assert_eq!(picked.iter().filter(|p| p.0 == 2).count(), 44);
+    }
+    let used: Vec<(String, i64, i64)> = store
+        .status_lists(&w.org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.purpose, l.seq, l.used))
+        .collect();
+    assert_eq!(
+        used,
+        [
+            ("revocation".to_owned(), 1, 256),
+            ("revocation".to_owned(), 2, 44),
+            ("suspension".to_owned(), 1, 256),
+            ("suspension".to_owned(), 2, 44)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn indexes_in_a_full_size_list_are_random_not_sequential() {
     let w = world().await;
     let slots =

@@ -452,13 +452,7 @@ pub async fn my_credentials(
     viewer: Viewer,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let org = state.store.org_by_slug(&slug).await?;
-    viewer.caller.require_member(&org.id)?;
-    Ok(see_other(&format!(
-        "/orgs/{}/learners/{}/credentials",
-        org.slug,
-        viewer.caller.user_id()
-    )))
+    super::to_own_page(&state, &viewer, &slug, "/credentials").await
 }
 
 /// The most credentials listed on one page (a learner has one per mastered competency).

@@ -21,7 +21,7 @@ use super::learning::{day, moment};
 use super::{Chrome, PageError, PageForm, Viewer, encode_component, render, see_other};
 use crate::error::AppError;
 use crate::routes::dashboards::{
-    StateFilter, decide, filter_rows, readable_learner, require_staff, require_teacher, scope,
+    StateFilter, decide, filter_rows, load, readable_learner, require_staff, require_teacher,
 };
 use crate::state::AppState;
 
@@ -77,13 +77,7 @@ pub async fn my_progress(
     viewer: Viewer,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let org = state.store.org_by_slug(&slug).await?;
-    viewer.caller.require_member(&org.id)?;
-    Ok(see_other(&format!(
-        "/orgs/{}/learners/{}/progress",
-        org.slug,
-        viewer.caller.user_id()
-    )))
+    super::to_own_page(&state, &viewer, &slug, "/progress").await
 }
 
 /// `GET /orgs/{slug}/learners/{user}/progress`: a learner's dashboard (the learner, and the
@@ -283,13 +277,6 @@ async fn teacher_page(
     notice: Option<&'static str>,
 ) -> Result<TeacherPage, PageError> {
     require_staff(&viewer.caller, &org.id)?;
-    let scope = scope(
-        state,
-        &org,
-        Some(q.framework.as_str()),
-        Some(q.cohort.as_str()),
-    )
-    .await?;
     let state_filter = match q.state.as_str() {
         "" => None,
         s => Some(StateFilter::parse(s).ok_or_else(|| {
@@ -297,16 +284,13 @@ async fn teacher_page(
         })?),
     };
     let flagged_only = !q.flagged.is_empty();
-    let dash = state
-        .store
-        .teacher_dashboard(
-            &org.id,
-            &scope.framework.id,
-            scope.cohort.as_ref().map(|c| c.id.as_str()),
-            None,
-            state.clock.now(),
-        )
-        .await?;
+    let (scope, dash) = load(
+        state,
+        &org,
+        Some(q.framework.as_str()),
+        Some(q.cohort.as_str()),
+    )
+    .await?;
     let kept = filter_rows(
         &dash,
         state_filter,

@@ -223,13 +223,7 @@ pub async fn my_competencies(
     viewer: Viewer,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let org = state.store.org_by_slug(&slug).await?;
-    viewer.caller.require_member(&org.id)?;
-    Ok(see_other(&format!(
-        "/orgs/{}/learners/{}",
-        org.slug,
-        viewer.caller.user_id()
-    )))
+    super::to_own_page(&state, &viewer, &slug, "").await
 }
 
 /// `GET /orgs/{slug}/learners/{user}`: every competency the learner can work on (assessed by

@@ -493,6 +493,23 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// The "My …" links: a member of the organisation is sent to their own page,
+/// `/orgs/{slug}/learners/{their id}{suffix}`.
+pub async fn to_own_page(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    suffix: &str,
+) -> Result<Response, PageError> {
+    let org = state.store.org_by_slug(slug).await?;
+    viewer.caller.require_member(&org.id)?;
+    Ok(see_other(&format!(
+        "/orgs/{}/learners/{}{suffix}",
+        org.slug,
+        viewer.caller.user_id()
+    )))
+}
+
 /// Why a page could not be shown. Form problems are not errors: the form is shown again.
 #[derive(Debug)]
 pub enum PageError {

@@ -207,13 +207,7 @@ pub async fn my_transcripts(
     viewer: Viewer,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let org = state.store.org_by_slug(&slug).await?;
-    viewer.caller.require_member(&org.id)?;
-    Ok(see_other(&format!(
-        "/orgs/{}/learners/{}/transcripts",
-        org.slug,
-        viewer.caller.user_id()
-    )))
+    super::to_own_page(&state, &viewer, &slug, "/transcripts").await
 }
 
 /// `GET /orgs/{slug}/learners/{user}/transcripts`: the list, downloads, and the form.

@@ -8,6 +8,10 @@
 //! and code come from the signed credential itself, never from the registry as it is today, so
 //! the image says what was signed.
 //!
+//! The same picture, without a credential in it, is the Achievement's `image`
+//! (`/orgs/{slug}/achievements/{id}/image.png`, public like the DID document): the one a
+//! verifier or a wallet shows beside the credential.
+//!
 //! Who may download: the API routes here follow [`get_credential`](super::credentials): the
 //! learner it was issued to and the organisation's reviewers, teachers and admins (404 for
 //! anyone else). Share links serve the same downloads without an account
@@ -34,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_json))
         .routes(routes!(download_png))
         .routes(routes!(download_svg))
+        .routes(routes!(achievement_image))
 }
 
 /// Side of the generated badge, in pixels (PNG) and user units (SVG).
@@ -406,6 +411,44 @@ async fn download_svg(
 ) -> Result<Response, AppError> {
     let credential = readable(&state, &caller, &slug, &id).await?;
     download_response(&credential, Download::Svg).await
+}
+
+/// The Achievement's image: the generated badge of the competency, with no credential in it.
+/// Public (it names a competency, never a learner); cached by browsers and wallets for a day.
+#[utoipa::path(get, path = "/orgs/{slug}/achievements/{id}/image.png", tag = "credentials",
+    params(("slug" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "The badge image", content_type = "image/png"),
+        (status = "4XX", body = ProblemDoc, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all)]
+async fn achievement_image(
+    State(state): State<AppState>,
+    AppPath((slug, id)): AppPath<(String, String)>,
+) -> Result<Response, AppError> {
+    let org = state.store.org_by_slug(&slug).await?;
+    let competency = state.store.competency(&id).await?;
+    if competency.org_id != org.id {
+        return Err(AppError::NotFound);
+    }
+    let look = BadgeLook {
+        seed: crate::routes::issuing::achievement_id(
+            &state.config.public_url,
+            &org.slug,
+            &competency.id,
+        ),
+        title: competency.statement.clone(),
+        code: competency.code.clone(),
+    };
+    let png = tokio::task::spawn_blocking(move || badge_png(&look))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        png,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -249,6 +249,27 @@ pub async fn scope(
     Ok(Scope { framework, cohort })
 }
 
+/// The course's grid for the scope (course and cohort ids as given, empty meaning none).
+pub async fn load(
+    state: &AppState,
+    org: &Org,
+    framework: Option<&str>,
+    cohort: Option<&str>,
+) -> Result<(Scope, TeacherDashboard), AppError> {
+    let scope = scope(state, org, framework, cohort).await?;
+    let dash = state
+        .store
+        .teacher_dashboard(
+            &org.id,
+            &scope.framework.id,
+            scope.cohort.as_ref().map(|c| c.id.as_str()),
+            None,
+            state.clock.now(),
+        )
+        .await?;
+    Ok((scope, dash))
+}
+
 /// The rows the filters keep, in order.
 pub fn filter_rows<'a>(
     dash: &'a TeacherDashboard,
@@ -300,17 +321,7 @@ async fn teacher_dashboard(
         offset: q.offset,
     }
     .bounds()?;
-    let scope = scope(&state, &org, q.framework.as_deref(), q.cohort.as_deref()).await?;
-    let dash = state
-        .store
-        .teacher_dashboard(
-            &org.id,
-            &scope.framework.id,
-            scope.cohort.as_ref().map(|c| c.id.as_str()),
-            None,
-            state.clock.now(),
-        )
-        .await?;
+    let (scope, dash) = load(&state, &org, q.framework.as_deref(), q.cohort.as_deref()).await?;
     let kept = filter_rows(
         &dash,
         q.state,

@@ -267,13 +267,11 @@ pub struct Issuing {
 }
 
 impl Issuing {
-    /// Reads `TESSERA_MASTER_KEY` from the process environment (the key itself is loaded, or the
-    /// key file made, by [`Issuing::master_key`]).
-    pub fn from_env() -> Self {
+    /// With `TESSERA_MASTER_KEY` as configured (the key itself is loaded, or the key file
+    /// made, by [`Issuing::master_key`]).
+    pub fn new(env_key: Option<secrecy::SecretString>) -> Self {
         Self {
-            env_key: std::env::var(MASTER_KEY_ENV)
-                .ok()
-                .map(secrecy::SecretString::from),
+            env_key,
             master: OnceLock::new(),
             lists: Mutex::new(HashMap::new()),
         }
@@ -313,20 +311,47 @@ impl Issuing {
     }
 }
 
+/// The Achievement of a competency: an https URL under the service.
+pub fn achievement_id(public: &str, slug: &str, competency_id: &str) -> String {
+    format!("{public}/orgs/{slug}/achievements/{competency_id}")
+}
+
+/// The Achievement's image: the generated badge, served publicly
+/// ([`crate::routes::badges::achievement_image`]).
+pub fn achievement_image(public: &str, slug: &str, competency_id: &str) -> String {
+    format!("{}/image.png", achievement_id(public, slug, competency_id))
+}
+
+/// Who signs the organisation's credentials, as its settings say now.
+#[derive(Debug, Clone)]
+pub struct SigningIdentity {
+    /// `issuer.id`: the did:web DID, or the did:key of `key`.
+    pub id: String,
+    /// The verification method of `key` under that DID.
+    pub method: String,
+    /// Whether a second `eddsa-jcs-2022` proof is added (issuer settings).
+    pub jcs_proof: bool,
+}
+
 /// The issuer id and verification method for the organisation's current settings and `key`.
 pub async fn issuer_of(
     state: &AppState,
     org: &Org,
     key: &IssuerKey,
-) -> Result<(String, String), IssuingError> {
+) -> Result<SigningIdentity, IssuingError> {
     let settings = state.store.issuer_settings(&org.id).await?;
     let did = did_web(&state.config.public_url, &org.slug)?;
-    Ok(issuer_for(
+    let (id, method) = issuer_for(
         &settings.did_method,
         &did,
         key.seq,
         &key.public_key_multibase,
-    )?)
+    )?;
+    Ok(SigningIdentity {
+        id,
+        method,
+        jcs_proof: settings.jcs_proof,
+    })
 }
 
 /// The signed status list `(purpose, seq)` of the organisation, from the cache when it is fresh;
@@ -365,7 +390,9 @@ pub async fn status_list(
             let (version, set) = state.store.status_list_bits(&row.id).await?;
             let master = state.issuing.master_key(&state.config.data_dir)?;
             let (key, pair) = current_key(&state.store, master, &org.id, now).await?;
-            let (issuer, method) = issuer_of(state, &org, &key).await?;
+            let SigningIdentity {
+                id: issuer, method, ..
+            } = issuer_of(state, &org, &key).await?;
             let url = status::list_url(&state.config.public_url, slug, purpose, seq);
             let size = usize::try_from(row.size).map_err(AppError::internal)?;
             let signed = status::signed_list(
@@ -466,7 +493,11 @@ pub async fn issue_for_mastery(
         .await?;
     let master = state.issuing.master_key(&state.config.data_dir)?;
     let (key, pair) = current_key(store, master, &org.id, now).await?;
-    let (issuer_id, method) = issuer_of(state, org, &key).await?;
+    let SigningIdentity {
+        id: issuer_id,
+        method,
+        jcs_proof,
+    } = issuer_of(state, org, &key).await?;
     let reserved = store
         .reserve_status_slots(&org.id, 1, STATUS_LIST_SIZE, now)
         .await?
@@ -502,7 +533,8 @@ pub async fn issue_for_mastery(
     let input = CredentialInput {
         id: &id,
         issuer: &issuer,
-        achievement_id: &format!("{public}/orgs/{}/achievements/{}", org.slug, competency.id),
+        achievement_id: &achievement_id(public, &org.slug, &competency.id),
+        image: Some(&achievement_image(public, &org.slug, &competency.id)),
         competency: &item,
         rubric: rubric.as_ref(),
         rubric_base: &format!("{public}/rubrics"),
@@ -513,7 +545,7 @@ pub async fn issue_for_mastery(
         evidence: &evidence,
     };
     let document = achievement::build(&input).map_err(IssuingError::from)?;
-    let signed = tessera_issue::sign::sign_to_string(&document, &pair, &method, now, false)
+    let signed = tessera_issue::sign::sign_to_string(&document, &pair, &method, now, jcs_proof)
         .map_err(IssuingError::from)?;
     let (credential, created) = store
         .insert_credential(

@@ -46,9 +46,6 @@ use crate::routes::evidence::may_read_learner;
 use crate::routes::issuing;
 use crate::state::AppState;
 
-/// The environment variable naming the transcript template folder.
-pub const TEMPLATES_ENV: &str = "TESSERA_TRANSCRIPT_TEMPLATES";
-
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -69,13 +66,14 @@ pub struct TranscriptTemplates {
 }
 
 impl TranscriptTemplates {
-    /// `TESSERA_TRANSCRIPT_TEMPLATES` if set; else `<data dir>/transcript-templates` when it
-    /// exists; else the folder shipped with the source.
-    pub fn from_env(data_dir: &std::path::Path) -> Self {
-        let dir = std::env::var_os(TEMPLATES_ENV)
-            .map(PathBuf::from)
+    /// `transcript_templates` (`TESSERA_TRANSCRIPT_TEMPLATES`) if set; else
+    /// `<data dir>/transcript-templates` when it exists; else the folder shipped with the source.
+    pub fn from_config(config: &crate::Config) -> Self {
+        let dir = config
+            .transcript_templates
+            .clone()
             .or_else(|| {
-                let own = data_dir.join("transcript-templates");
+                let own = config.data_dir.join("transcript-templates");
                 own.is_dir().then_some(own)
             })
             .unwrap_or_else(tessera_render::Templates::shipped_dir);
@@ -213,7 +211,7 @@ fn is_staff_issuer(r: Role) -> bool {
 /// credentials issued here give the competency (`issue_for_mastery`), so the transcript's
 /// definitions and the embedded credentials name the same thing.
 pub fn node_id(public_url: &str, slug: &str, id: &str) -> String {
-    format!("{public_url}/orgs/{slug}/achievements/{id}")
+    issuing::achievement_id(public_url, slug, id)
 }
 
 /// The level a credential records: the name of the achieved rubric level (the criteria's
@@ -494,7 +492,11 @@ pub async fn make_transcript(
     let now = state.clock.now();
     let master = state.issuing.master_key(&state.config.data_dir)?;
     let (key, pair) = issuing::current_key(&state.store, master, &org.id, now).await?;
-    let (issuer_id, method) = issuing::issuer_of(state, org, &key).await?;
+    let issuing::SigningIdentity {
+        id: issuer_id,
+        method,
+        ..
+    } = issuing::issuer_of(state, org, &key).await?;
     let issuer = json!({
         "id": issuer_id,
         "type": ["Profile"],
