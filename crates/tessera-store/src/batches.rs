@@ -33,6 +33,17 @@ use serde::Serialize;
 use crate::credentials::{NewCredential, insert_credentials_tx};
 use crate::{Store, StoreError, new_id, read, write};
 
+/// A claimed row's end, as written: (batch, row, state, credential, error, the key a failed row
+/// takes instead of the caller's).
+type RowUpdate<'a> = (
+    &'a str,
+    i64,
+    &'a str,
+    Option<String>,
+    Option<&'a str>,
+    String,
+);
+
 /// One row of a new batch, already checked by the caller.
 #[derive(Debug, Clone)]
 pub struct NewBatchRow {
@@ -458,9 +469,7 @@ impl Store {
             let stored = insert_credentials_tx!(tx, &signed, now);
             let created = stored.iter().filter(|(_, new)| *new).count();
             let mut stored = stored.into_iter();
-            // (batch, row, state, credential, error, the key a failed row takes instead)
-            let mut updates: Vec<(&str, i64, &str, Option<String>, Option<&str>, String)> =
-                Vec::with_capacity(outcomes.len());
+            let mut updates: Vec<RowUpdate<'_>> = Vec::with_capacity(outcomes.len());
             for (row, outcome) in outcomes {
                 let (state, credential, error) = match outcome {
                     RowOutcome::Signed(_) => {
