@@ -96,6 +96,47 @@ pub struct CredentialInput<'a> {
     pub evidence: &'a [EvidenceRef],
     /// The Achievement's `image` (an https URL of a PNG or SVG), if it has one.
     pub image: Option<&'a str>,
+    /// `credentialSubject.identifier`: an IdentityObject such as [`hashed_email`], when the
+    /// issuer names the learner that way too.
+    pub identifier: Option<Value>,
+}
+
+/// An OB 3.0 `IdentityObject` naming the learner by e-mail without showing it:
+/// `sha256$<hex>` of the trimmed, lower-cased address with `salt` appended. Anyone who knows the
+/// address can check it ([`names_email`]); anyone with a list of addresses can also find it,
+/// which is why issuers turn it on only when their consumers need it.
+pub fn hashed_email(email: &str, salt: &str) -> Value {
+    json!({
+        "type": "IdentityObject",
+        "identityType": "emailAddress",
+        "hashed": true,
+        "identityHash": email_hash(email, salt),
+        "salt": salt,
+    })
+}
+
+fn email_hash(email: &str, salt: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let normalised = email.trim().to_lowercase();
+    let digest = Sha256::digest(format!("{normalised}{salt}").as_bytes());
+    format!("sha256${}", hex::encode(digest))
+}
+
+/// Whether the `IdentityObject` `identity` names `email` (the OB 3.0 check of a known
+/// identifier: hashed with its salt when `hashed`, else compared as is).
+pub fn names_email(identity: &Value, email: &str) -> bool {
+    if identity["identityType"] != "emailAddress" {
+        return false;
+    }
+    let Some(hash) = identity["identityHash"].as_str() else {
+        return false;
+    };
+    if identity["hashed"] == true {
+        let salt = identity["salt"].as_str().unwrap_or("");
+        hash.eq_ignore_ascii_case(&email_hash(email, salt))
+    } else {
+        hash.trim().eq_ignore_ascii_case(email.trim())
+    }
 }
 
 /// The Achievement's `name`: the code with the short statement (or the statement).
@@ -240,6 +281,9 @@ pub fn build(input: &CredentialInput<'_>) -> Result<Value, Error> {
     let mut subject = Map::new();
     subject.insert("id".into(), json!(input.subject_id));
     subject.insert("type".into(), json!(["AchievementSubject"]));
+    if let Some(identity) = &input.identifier {
+        subject.insert("identifier".into(), json!([identity]));
+    }
     if let Some(first) = record.first_activity {
         subject.insert("activityStartDate".into(), json!(xsd_date_time(first)));
     }
@@ -315,6 +359,21 @@ pub fn build(input: &CredentialInput<'_>) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_email_hash_is_sha256_of_the_lowercased_address_and_salt() {
+        // printf 'a@b.examples' | sha256sum
+        let identity = hashed_email(" A@B.example ", "s");
+        assert_eq!(
+            identity["identityHash"],
+            "sha256$d518465c85c21bdab062d6f37057f7f5fd5a35ace376db67bb22f2f7b4e15de7"
+        );
+        assert!(names_email(&identity, "a@b.example"));
+        assert!(!names_email(&identity, "a@b.example.org"));
+        let plain =
+            json!({"identityType": "emailAddress", "hashed": false, "identityHash": "a@b.example"});
+        assert!(names_email(&plain, "A@B.example"));
+    }
 
     #[test]
     fn durations_are_xsd() {

@@ -126,6 +126,7 @@ fn issue(key: KeyPair, seq: i64) -> Issued {
         ],
         evidence: &evidence,
         image: Some(&format!("{PUBLIC}/orgs/lincoln/achievements/c-1/image.png")),
+        identifier: None,
     };
     let doc = achievement::build(&input).unwrap();
     let bytes = sign::sign_to_string(&doc, &key, &vm, t0() + Duration::days(10), true).unwrap();

@@ -433,6 +433,8 @@ struct Signer {
     pair: KeyPair,
     method: String,
     jcs_proof: bool,
+    /// The learners' e-mails, when the issuer names learners by a salted e-mail hash too.
+    emails: Option<HashMap<String, String>>,
     issuer: IssuerProfile,
 }
 
@@ -504,7 +506,22 @@ async fn issue_rows(
         id: issuer_id,
         method,
         jcs_proof,
+        email_identifier,
     } = issuing::issuer_of(state, &org, &key).await?;
+    // Check each row against the organisation as it is now.
+    let members: Vec<_> = store
+        .members(org_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.role == Role::Learner)
+        .collect();
+    let learners: HashSet<String> = members.iter().map(|m| m.user_id.clone()).collect();
+    let emails = email_identifier.then(|| {
+        members
+            .into_iter()
+            .map(|m| (m.user_id, m.email))
+            .collect::<HashMap<_, _>>()
+    });
     let signer = Arc::new(Signer {
         issuer: IssuerProfile {
             id: issuer_id.clone(),
@@ -516,16 +533,8 @@ async fn issue_rows(
         pair,
         method,
         jcs_proof,
+        emails,
     });
-
-    // Check each row against the organisation as it is now.
-    let learners: HashSet<String> = store
-        .members(org_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.role == Role::Learner)
-        .map(|m| m.user_id)
-        .collect();
     let mut items: HashMap<String, Option<CompetencyItem>> = HashMap::new();
     let mut failed: Vec<(&ClaimedRow, String)> = Vec::new();
     let mut good: Vec<(&ClaimedRow, CompetencyItem)> = Vec::new();
@@ -738,6 +747,10 @@ fn build_row(
         issuer: &signer.issuer,
         achievement_id: &issuing::achievement_id(public, slug, &item.id),
         image: Some(&issuing::achievement_image(public, slug, &item.id)),
+        identifier: match signer.emails.as_ref().and_then(|m| m.get(&row.learner_id)) {
+            Some(email) => Some(issuing::email_identifier(email).map_err(|e| e.to_string())?),
+            None => None,
+        },
         competency: item,
         rubric: None,
         rubric_base: &format!("{public}/rubrics"),

@@ -302,6 +302,7 @@ const MATRIX: &[(&str, &str, &[Who], u16)] = &[
     ("GET", "/orgs/{slug}/did.json", ALL, 200),
     ("GET", "/orgs/{slug}/status/{purpose}/{seq}", ALL, 200),
     ("GET", "/contexts/tessera/v1", ALL, 200),
+    ("GET", "/orgs/{slug}/achievements/{id}/image.png", ALL, 200),
     // Learner rights (routes/rights.rs), about learner2: consents for the learner and admins;
     // granting, withdrawing and the access log are the learner's alone (none of the callers
     // here; rights_api.rs covers the learner); everyone exports their own data; admins erase a
@@ -1015,6 +1016,10 @@ impl World {
                 ("/orgs/alpha/status/revocation/1".to_owned(), None)
             }
             ("GET", "/contexts/tessera/v1") => (template.to_owned(), None),
+            ("GET", "/orgs/{slug}/achievements/{id}/image.png") => (
+                format!("/orgs/alpha/achievements/{}/image.png", self.c1),
+                None,
+            ),
             ("GET", "/api/v1/orgs/{slug}/learners/{user}/dashboard") => (
                 format!("/api/v1/orgs/alpha/learners/{}/dashboard", self.learner2_id),
                 None,

@@ -657,3 +657,102 @@ async fn a_second_jcs_proof_when_the_issuer_asks_and_the_achievement_image_is_se
         doc["proof"]
     );
 }
+
+#[tokio::test]
+async fn an_issuer_may_also_name_learners_by_a_salted_email_hash() {
+    let w = World::new().await;
+    assert_eq!(w.attempt(&w.mp1, "expert").await["outcome"], "mastered");
+    // Off by default: the subject is a pairwise id and nothing else names the learner.
+    let plain = w
+        .app
+        .post(&w.issue_path(&w.mp1), &w.teacher, json!({}))
+        .await
+        .expect(201);
+    let plain = w
+        .app
+        .state
+        .store
+        .credential(plain["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_str(&plain.signed).unwrap();
+    assert!(doc["credentialSubject"].get("identifier").is_none());
+    assert!(!plain.signed.contains("l@alpha.test"));
+
+    w.app
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/orgs/alpha/issuer",
+            &w.admin,
+            Some(json!({"did_method": "web", "issuance": "approval", "email_identifier": true})),
+        )
+        .await
+        .expect(200);
+    // Through a mastery, and through a bulk row.
+    assert_eq!(w.attempt(&w.mp3, "expert").await["outcome"], "mastered");
+    let one = w
+        .app
+        .post(&w.issue_path(&w.mp3), &w.teacher, json!({}))
+        .await
+        .expect(201);
+    w.app
+        .post(
+            "/api/v1/orgs/alpha/issue-batches",
+            &w.teacher,
+            json!({"rows": [{"key": "e-1", "learner": "l@alpha.test", "competency": w.mp1}]}),
+        )
+        .await
+        .expect(201);
+    let report = tessera_server::bulk_worker::run_until_idle(
+        &w.app.state,
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.issued, 1);
+    let bulk = w
+        .app
+        .state
+        .store
+        .credential_ids_by_keys(&[tessera_store::batches::batch_credential_key(
+            &w.app.state.store.org_by_slug("alpha").await.unwrap().id,
+            "e-1",
+        )])
+        .await
+        .unwrap();
+    let options = w.served_options().await;
+    let mut salts = Vec::new();
+    for id in [one["id"].as_str().unwrap(), bulk.values().next().unwrap()] {
+        let stored = w.app.state.store.credential(id).await.unwrap();
+        assert!(
+            !stored.signed.contains("l@alpha.test"),
+            "never the address itself"
+        );
+        let doc: Value = serde_json::from_str(&stored.signed).unwrap();
+        let identity = &doc["credentialSubject"]["identifier"][0];
+        assert_eq!(identity["type"], "IdentityObject");
+        assert_eq!(identity["identityType"], "emailAddress");
+        assert_eq!(identity["hashed"], true);
+        assert!(
+            identity["identityHash"]
+                .as_str()
+                .unwrap()
+                .starts_with("sha256$")
+        );
+        // Anyone who knows the address can check it (case and spaces aside); no other matches.
+        assert!(tessera_issue::achievement::names_email(
+            identity,
+            " L@Alpha.test "
+        ));
+        assert!(!tessera_issue::achievement::names_email(
+            identity,
+            "l2@alpha.test"
+        ));
+        // The subject stays the pairwise id, and the credential verifies.
+        assert_eq!(doc["credentialSubject"]["id"], stored.subject_id.as_str());
+        let report = verify_bytes(stored.signed.as_bytes(), &options).unwrap();
+        assert!(report.verified, "{report:#?}");
+        salts.push(identity["salt"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(salts[0], salts[1], "a fresh salt per credential");
+}

@@ -101,6 +101,10 @@ pub struct IssuerSettings {
     /// one (default false).
     #[serde(default)]
     pub jcs_proof: bool,
+    /// Whether credentials also carry the learner's e-mail as a salted SHA-256 (an OB 3.0
+    /// `IdentityObject`); default false, the subject being a DID or a pairwise id.
+    #[serde(default)]
+    pub email_identifier: bool,
 }
 
 impl Default for IssuerSettings {
@@ -109,6 +113,7 @@ impl Default for IssuerSettings {
             did_method: "web".into(),
             issuance: "approval".into(),
             jcs_proof: false,
+            email_identifier: false,
         }
     }
 }
@@ -223,7 +228,8 @@ impl Store {
     pub async fn issuer_settings(&self, org_id: &str) -> Result<IssuerSettings, StoreError> {
         let row: Option<IssuerSettings> = read!(self, |pool| {
             sqlx::query_as(
-                "SELECT did_method, issuance, jcs_proof FROM issuer_settings WHERE org_id = $1",
+                "SELECT did_method, issuance, jcs_proof, email_identifier FROM issuer_settings \
+                 WHERE org_id = $1",
             )
             .bind(org_id)
             .fetch_optional(pool)
@@ -250,14 +256,16 @@ impl Store {
         }
         write!(self, |pool| {
             sqlx::query(
-                "INSERT INTO issuer_settings (org_id, did_method, issuance, jcs_proof, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE \
-                 SET did_method = $2, issuance = $3, jcs_proof = $4, updated_at = $5",
+                "INSERT INTO issuer_settings (org_id, did_method, issuance, jcs_proof, \
+                 email_identifier, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (org_id) DO UPDATE SET did_method = $2, issuance = $3, \
+                 jcs_proof = $4, email_identifier = $5, updated_at = $6",
             )
             .bind(org_id)
             .bind(&settings.did_method)
             .bind(&settings.issuance)
             .bind(settings.jcs_proof)
+            .bind(settings.email_identifier)
             .bind(now)
             .execute(pool)
             .await?;

@@ -331,6 +331,15 @@ pub struct SigningIdentity {
     pub method: String,
     /// Whether a second `eddsa-jcs-2022` proof is added (issuer settings).
     pub jcs_proof: bool,
+    /// Whether the learner is also named by a salted hash of their e-mail (issuer settings).
+    pub email_identifier: bool,
+}
+
+/// The salted e-mail `IdentityObject` for a credential (a fresh salt each time, so two
+/// credentials of one learner do not share a hash).
+pub fn email_identifier(email: &str) -> Result<serde_json::Value, IssuingError> {
+    let salt = hex::encode(random::<16>()?);
+    Ok(achievement::hashed_email(email, &salt))
 }
 
 /// The issuer id and verification method for the organisation's current settings and `key`.
@@ -351,6 +360,7 @@ pub async fn issuer_of(
         id,
         method,
         jcs_proof: settings.jcs_proof,
+        email_identifier: settings.email_identifier,
     })
 }
 
@@ -497,7 +507,13 @@ pub async fn issue_for_mastery(
         id: issuer_id,
         method,
         jcs_proof,
+        email_identifier: with_email,
     } = issuer_of(state, org, &key).await?;
+    let identifier = if with_email {
+        Some(email_identifier(&store.user(learner_id).await?.email)?)
+    } else {
+        None
+    };
     let reserved = store
         .reserve_status_slots(&org.id, 1, STATUS_LIST_SIZE, now)
         .await?
@@ -535,6 +551,7 @@ pub async fn issue_for_mastery(
         issuer: &issuer,
         achievement_id: &achievement_id(public, &org.slug, &competency.id),
         image: Some(&achievement_image(public, &org.slug, &competency.id)),
+        identifier,
         competency: &item,
         rubric: rubric.as_ref(),
         rubric_base: &format!("{public}/rubrics"),
