@@ -155,6 +155,25 @@ impl World {
         (report.verified, check.status, check.message.clone())
     }
 
+    /// PUT the organisation's issuer settings as `who`.
+    async fn set_issuer(&self, who: &As, settings: Value) -> common::Reply {
+        self.app
+            .send(
+                axum::http::Method::PUT,
+                "/api/v1/orgs/alpha/issuer",
+                who,
+                Some(settings),
+            )
+            .await
+    }
+
+    /// The stored credential with this id, and its signed JSON.
+    async fn stored(&self, id: &str) -> (tessera_store::credentials::Credential, Value) {
+        let stored = self.app.state.store.credential(id).await.unwrap();
+        let doc = serde_json::from_str(&stored.signed).unwrap();
+        (stored, doc)
+    }
+
     async fn change(&self, id: &str, action: &str, who: &As) -> common::Reply {
         self.app
             .post(
@@ -539,25 +558,10 @@ async fn a_second_jcs_proof_when_the_issuer_asks_and_the_achievement_image_is_se
         .expect(200);
     assert_eq!(issuer["settings"]["jcs_proof"], false);
     let both = json!({"did_method": "web", "issuance": "approval", "jcs_proof": true});
-    w.app
-        .send(
-            axum::http::Method::PUT,
-            "/api/v1/orgs/alpha/issuer",
-            &w.teacher,
-            Some(both.clone()),
-        )
+    w.set_issuer(&w.teacher, both.clone())
         .await
         .expect_problem(403, "forbidden");
-    let issuer = w
-        .app
-        .send(
-            axum::http::Method::PUT,
-            "/api/v1/orgs/alpha/issuer",
-            &w.admin,
-            Some(both),
-        )
-        .await
-        .expect(200);
+    let issuer = w.set_issuer(&w.admin, both).await.expect(200);
     assert_eq!(issuer["settings"]["jcs_proof"], true);
 
     assert_eq!(w.attempt(&w.mp1, "expert").await["outcome"], "mastered");
@@ -566,14 +570,7 @@ async fn a_second_jcs_proof_when_the_issuer_asks_and_the_achievement_image_is_se
         .post(&w.issue_path(&w.mp1), &w.teacher, json!({}))
         .await
         .expect(201);
-    let stored = w
-        .app
-        .state
-        .store
-        .credential(issued["id"].as_str().unwrap())
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_str(&stored.signed).unwrap();
+    let (stored, doc) = w.stored(issued["id"].as_str().unwrap()).await;
     let suites: Vec<&str> = doc["proof"]
         .as_array()
         .expect("a proof set")
@@ -626,31 +623,19 @@ async fn a_second_jcs_proof_when_the_issuer_asks_and_the_achievement_image_is_se
     }
 
     // Turned off again: the next credential has the RDFC proof only.
-    w.app
-        .send(
-            axum::http::Method::PUT,
-            "/api/v1/orgs/alpha/issuer",
-            &w.admin,
-            Some(json!({"did_method": "web", "issuance": "approval"})),
-        )
-        .await
-        .expect(200);
+    w.set_issuer(
+        &w.admin,
+        json!({"did_method": "web", "issuance": "approval"}),
+    )
+    .await
+    .expect(200);
     assert_eq!(w.attempt(&w.mp3, "expert").await["outcome"], "mastered");
     let issued = w
         .app
         .post(&w.issue_path(&w.mp3), &w.teacher, json!({}))
         .await
         .expect(201);
-    let doc: Value = serde_json::from_str(
-        &w.app
-            .state
-            .store
-            .credential(issued["id"].as_str().unwrap())
-            .await
-            .unwrap()
-            .signed,
-    )
-    .unwrap();
+    let (_, doc) = w.stored(issued["id"].as_str().unwrap()).await;
     assert_eq!(
         doc["proof"]["cryptosuite"], "eddsa-rdfc-2022",
         "{}",
@@ -668,26 +653,16 @@ async fn an_issuer_may_also_name_learners_by_a_salted_email_hash() {
         .post(&w.issue_path(&w.mp1), &w.teacher, json!({}))
         .await
         .expect(201);
-    let plain = w
-        .app
-        .state
-        .store
-        .credential(plain["id"].as_str().unwrap())
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_str(&plain.signed).unwrap();
+    let (plain, doc) = w.stored(plain["id"].as_str().unwrap()).await;
     assert!(doc["credentialSubject"].get("identifier").is_none());
     assert!(!plain.signed.contains("l@alpha.test"));
 
-    w.app
-        .send(
-            axum::http::Method::PUT,
-            "/api/v1/orgs/alpha/issuer",
-            &w.admin,
-            Some(json!({"did_method": "web", "issuance": "approval", "email_identifier": true})),
-        )
-        .await
-        .expect(200);
+    w.set_issuer(
+        &w.admin,
+        json!({"did_method": "web", "issuance": "approval", "email_identifier": true}),
+    )
+    .await
+    .expect(200);
     // Through a mastery, and through a bulk row.
     assert_eq!(w.attempt(&w.mp3, "expert").await["outcome"], "mastered");
     let one = w
@@ -723,12 +698,11 @@ async fn an_issuer_may_also_name_learners_by_a_salted_email_hash() {
     let options = w.served_options().await;
     let mut salts = Vec::new();
     for id in [one["id"].as_str().unwrap(), bulk.values().next().unwrap()] {
-        let stored = w.app.state.store.credential(id).await.unwrap();
+        let (stored, doc) = w.stored(id).await;
         assert!(
             !stored.signed.contains("l@alpha.test"),
             "never the address itself"
         );
-        let doc: Value = serde_json::from_str(&stored.signed).unwrap();
         let identity = &doc["credentialSubject"]["identifier"][0];
         assert_eq!(identity["type"], "IdentityObject");
         assert_eq!(identity["identityType"], "emailAddress");
