@@ -107,6 +107,8 @@ pub enum AuditKind {
     CredentialSuspended,
     /// A suspended credential was reinstated.
     CredentialReinstated,
+    /// A mastery transcript (CLR) was signed.
+    TranscriptIssued,
     /// An organisation's issuer key was rotated (or its first key made).
     IssuerKeyRotated,
     /// A learner's personal data was erased (payloads deleted; the chain stays).
@@ -120,7 +122,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    const ALL: [AuditKind; 16] = [
+    const ALL: [AuditKind; 17] = [
         AuditKind::RubricPublished,
         AuditKind::EvidenceSubmitted,
         AuditKind::ReviewRecorded,
@@ -132,6 +134,7 @@ impl AuditKind {
         AuditKind::CredentialRevoked,
         AuditKind::CredentialSuspended,
         AuditKind::CredentialReinstated,
+        AuditKind::TranscriptIssued,
         AuditKind::IssuerKeyRotated,
         AuditKind::PersonalDataErased,
         AuditKind::SettingChanged,
@@ -153,6 +156,7 @@ impl AuditKind {
             AuditKind::CredentialRevoked => "credential_revoked",
             AuditKind::CredentialSuspended => "credential_suspended",
             AuditKind::CredentialReinstated => "credential_reinstated",
+            AuditKind::TranscriptIssued => "transcript_issued",
             AuditKind::IssuerKeyRotated => "issuer_key_rotated",
             AuditKind::PersonalDataErased => "personal_data_erased",
             AuditKind::SettingChanged => "setting_changed",

@@ -337,6 +337,20 @@ async fn a_share_link_shows_that_credential_only_and_counts_its_openings() {
         .as_u16(),
         200
     );
+    // Link previewers (a chat unfurling the pasted link) are not people opening it.
+    for agent in [
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "facebookexternalhit/1.1",
+        "WhatsApp/2.23.20.0",
+        "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    ] {
+        let request = axum::http::Request::builder()
+            .uri(&path)
+            .header(header::USER_AGENT, agent)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(w.app.raw(request).await.status.as_u16(), 200, "{agent}");
+    }
     // The learner's own preview is not counted.
     let learner_session = w.app.login("l@alpha.test").await;
     w.browser(Method::GET, &path, Some(&learner_session), "")

@@ -209,6 +209,22 @@ async fn a_learner_makes_a_full_transcript_that_embeds_the_issued_credentials_ex
     assert_eq!(made["credentials"], 2);
     let id = made["id"].as_str().unwrap();
 
+    // Signing it is in the audit chain, and the chain holds.
+    let (entries, _) = w.app.state.store.audit_entries().await.unwrap();
+    let last = entries.last().unwrap();
+    assert_eq!(last.kind, tessera_review::AuditKind::TranscriptIssued);
+    assert!(
+        last.subjects
+            .iter()
+            .any(|s| s.as_str() == format!("transcript:{id}")),
+        "{:?}",
+        last.subjects
+    );
+    assert!(matches!(
+        w.app.state.store.verify_audit().await.unwrap(),
+        tessera_store::audit::AuditVerdict::Intact { .. }
+    ));
+
     // The JSON is exactly the stored bytes (their digest is the recorded one).
     let reply = w
         .app

@@ -9,6 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use tessera_review::AuditKind;
+
+use crate::audit::append_audit;
+use crate::mastery::subject;
 use crate::{Store, StoreError, read, write};
 
 /// A stored transcript (without its bytes: [`Store::transcript_bytes`] reads those).
@@ -98,8 +102,27 @@ impl Store {
         let competency_ids = t
             .competency_ids
             .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
+        let subjects = [
+            subject("transcript", t.id),
+            subject("org", t.org_id),
+            subject("learner", t.learner_id),
+            subject("key", t.key_id),
+            subject("user", t.created_by),
+        ];
+        let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+        let payload = serde_json::json!({
+            "transcript": t.id,
+            "sha256": digest,
+            "kind": t.kind,
+            "scope": t.scope,
+            "partial": t.partial,
+            "credentials": t.credentials,
+            "created_by": t.created_by,
+        })
+        .to_string();
         write!(self, |pool| {
-            Ok(sqlx::query_as(crate::sqlf!(
+            let mut tx = pool.begin().await?;
+            let stored: Transcript = sqlx::query_as(crate::sqlf!(
                 "INSERT INTO transcripts (id, org_id, learner_id, kind, scope, framework_id, \
                  competency_ids, partial, credentials, key_id, signed, sha256, created_by, \
                  created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
@@ -119,8 +142,11 @@ impl Store {
             .bind(&digest)
             .bind(t.created_by)
             .bind(now)
-            .fetch_one(pool)
-            .await?)
+            .fetch_one(&mut *tx)
+            .await?;
+            append_audit!(tx, AuditKind::TranscriptIssued, &subjects, payload, now);
+            tx.commit().await?;
+            Ok(stored)
         })
     }
 

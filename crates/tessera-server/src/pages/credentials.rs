@@ -847,11 +847,13 @@ async fn shared_credential(
 }
 
 /// `GET /share/c/{token}`: the shared credential, for anyone holding the link. Each opening is
-/// recorded (its time only) for the learner, except the learner's own previews.
+/// recorded (its time only) for the learner, except the learner's own previews and link
+/// previewers ([`super::counts_as_open`]).
 pub async fn shared(
     State(state): State<AppState>,
     MaybeViewer(viewer): MaybeViewer,
     Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
     let (link, credential) = match shared_credential(&state, &token).await? {
         Ok(found) => found,
@@ -860,7 +862,7 @@ pub async fn shared(
     let own_preview = viewer
         .as_ref()
         .is_some_and(|v| v.caller.user_id() == link.owner_id);
-    if !own_preview {
+    if !own_preview && super::counts_as_open(&headers) {
         state
             .store
             .record_share_link_open(&link.id, state.clock.now())

@@ -493,6 +493,37 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// Link previewers and crawlers fetch a share link when it is pasted into a chat or a post; that
+/// is not someone opening it. Matched on the `User-Agent` words these fetchers announce
+/// themselves with (lower case). A previewer that poses as a browser is still counted, and a
+/// phone whose model name ends in "bot" is not: opens are a hint for the learner, not a statistic.
+const PREVIEWERS: [&str; 14] = [
+    "bot",
+    "crawler",
+    "spider",
+    "slack",
+    "facebookexternalhit",
+    "whatsapp",
+    "telegram",
+    "discord",
+    "skypeuripreview",
+    "linkedin",
+    "embedly",
+    "preview",
+    "curl/",
+    "wget/",
+];
+
+/// Whether a request for a share link counts as an open (a person, not a link previewer).
+pub fn counts_as_open(headers: &HeaderMap) -> bool {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !PREVIEWERS.iter().any(|p| agent.contains(p))
+}
+
 /// The "My …" links: a member of the organisation is sent to their own page,
 /// `/orgs/{slug}/learners/{their id}{suffix}`.
 pub async fn to_own_page(

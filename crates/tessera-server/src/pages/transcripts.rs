@@ -536,15 +536,18 @@ async fn shared(
 pub async fn open_shared(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, PageError> {
     let (link, t) = match shared(&state, &token).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    state
-        .store
-        .record_share_link_open(&link.id, state.clock.now())
-        .await?;
+    if super::counts_as_open(&headers) {
+        state
+            .store
+            .record_share_link_open(&link.id, state.clock.now())
+            .await?;
+    }
     let signed = state.store.transcript_bytes(&t.id).await?;
     let value: serde_json::Value = serde_json::from_str(&signed).map_err(AppError::internal)?;
     let view = tessera_transcript::TranscriptView::from_clr(&value).map_err(AppError::internal)?;
