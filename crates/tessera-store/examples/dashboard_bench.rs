@@ -14,7 +14,9 @@
 //! `cargo run --release -p tessera-store --features testing --example dashboard_bench [RUNS]`
 //! (`TESSERA_TEST_BACKEND=postgres TEST_DATABASE_URL=postgres://… ` for PostgreSQL)
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use tessera_store::dashboards::assemble;
 use tessera_store::testing::TestDb;
@@ -141,25 +143,9 @@ fn activity_sql() -> (Vec<String>, usize) {
     (sql, events)
 }
 
-fn summary(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "median {:.1?}, p95 {:.1?}, max {:.1?} ({} runs)",
-        at(0.5),
-        at(0.95),
-        v[v.len() - 1],
-        v.len()
-    )
-}
-
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(30)
-        .max(1);
+    let runs = common::runs(30);
     let db = TestDb::new().await;
     let backend = db.store.backend();
     db.execute_raw(&base_sql()).await;
@@ -223,14 +209,14 @@ async fn main() {
     }
     println!(
         "{backend:?}: teacher dashboard, queries:  {}",
-        summary(queries)
+        common::summary(queries, 1)
     );
     println!(
         "{backend:?}: teacher dashboard, assembly: {}",
-        summary(assembly)
+        common::summary(assembly, 1)
     );
     println!(
         "{backend:?}: teacher dashboard, whole:    {}",
-        summary(whole)
+        common::summary(whole, 1)
     );
 }

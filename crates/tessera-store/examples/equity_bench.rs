@@ -15,8 +15,10 @@
 //! `cargo run --release -p tessera-store --features testing --example equity_bench [RUNS]`
 //! (`TESSERA_TEST_BACKEND=postgres TEST_DATABASE_URL=postgres://… ` for PostgreSQL)
 
+mod common;
+
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tessera_store::subgroups::AttributeDefinition;
 use tessera_store::testing::TestDb;
@@ -122,25 +124,9 @@ fn activity_sql() -> (Vec<String>, usize, HashMap<&'static str, (u64, u64)>) {
     (sql, events, expected)
 }
 
-fn summary(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "median {:.1?}, p95 {:.1?}, max {:.1?} ({} runs)",
-        at(0.5),
-        at(0.95),
-        v[v.len() - 1],
-        v.len()
-    )
-}
-
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20)
-        .max(1);
+    let runs = common::runs(20);
     let db = TestDb::new().await;
     let backend = db.store.backend();
     db.execute_raw(&base_sql()).await;
@@ -213,13 +199,16 @@ async fn main() {
         "{} · {LEARNERS} learners × {COMPETENCIES} competencies, {events} events",
         backend.as_str()
     );
-    println!("SQL reduction (equity_facts):          {}", summary(facts));
+    println!(
+        "SQL reduction (equity_facts):          {}",
+        common::summary(facts, 1)
+    );
     println!(
         "report, one framework (100 sections):  {}",
-        summary(framework)
+        common::summary(framework, 1)
     );
     println!(
         "report, all frameworks:                {}",
-        summary(everything)
+        common::summary(everything, 1)
     );
 }

@@ -8,7 +8,9 @@
 //!
 //! `cargo run --release -p tessera-store --features testing --example record_bench [RUNS]`
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use tessera_store::reviews::QueueFilter;
 use tessera_store::testing::TestDb;
@@ -83,25 +85,9 @@ const QUEUE_SQL: &str = "INSERT INTO submissions (id, org_id, learner_id, compet
      INSERT INTO reviews (id, org_id, submission_id, learner_id, competency_id, rubric_id, rubric_version, state, created_at)
        SELECT 'v' || (100000 + attempt), org_id, id, learner_id, competency_id, rubric_id, rubric_version, 'pending', submitted_at FROM submissions;";
 
-fn summary(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "median {:.2?}, p95 {:.2?}, max {:.2?} ({} runs)",
-        at(0.5),
-        at(0.95),
-        v[v.len() - 1],
-        v.len()
-    )
-}
-
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(50)
-        .max(1);
+    let runs = common::runs(50);
 
     // The record.
     let db = TestDb::new().await;
@@ -130,7 +116,7 @@ async fn main() {
     }
     println!(
         "{backend:?}: mastery record, 300 competencies / 1,000 attempts (one query + fold): {}",
-        summary(times)
+        common::summary(times, 2)
     );
 
     // The queue (same database: the record's events do not touch `reviews`).
@@ -156,6 +142,6 @@ async fn main() {
     }
     println!(
         "{backend:?}: review queue, first page of 50 with 10,000 pending: {}",
-        summary(times)
+        common::summary(times, 2)
     );
 }
