@@ -412,21 +412,28 @@ async fn a_bulk_run_killed_with_sigkill_and_restarted_issues_every_row_exactly_o
 /// lists the service serves; returns how many there are.
 async fn verify_all(db: &TestDb, addr: &str) -> usize {
     let did = http(addr, "GET", "/orgs/school/did.json", &[], None).2;
+    let lists: Vec<String> = ["revocation", "suspension"]
+        .iter()
+        .map(|p| {
+            http(
+                addr,
+                "GET",
+                &format!("/orgs/school/status/{p}/1"),
+                &[],
+                None,
+            )
+            .2
+        })
+        .collect();
+    // The clock is read after the fetch: a list signed on demand is valid from the second it
+    // was signed, which may be later than a time read before the request.
     let mut options = VerifyOptions::new(chrono::Utc::now());
     options
         .add_controller_document(&serde_json::from_str(&did).unwrap())
         .unwrap();
-    for p in ["revocation", "suspension"] {
-        let list = http(
-            addr,
-            "GET",
-            &format!("/orgs/school/status/{p}/1"),
-            &[],
-            None,
-        )
-        .2;
+    for list in &lists {
         options
-            .add_status_list(serde_json::from_str(&list).unwrap())
+            .add_status_list(serde_json::from_str(list).unwrap())
             .unwrap();
     }
     let org = db.store.org_by_slug("school").await.unwrap();

@@ -200,7 +200,12 @@ pub async fn verify_upload(state: &AppState, upload: &[u8]) -> Result<Verdict, V
     let local = local::StoreDocuments::new(state);
     Ok(state
         .verifier
-        .verify(upload, state.clock.now(), &state.config.public_url, &local)
+        .verify(
+            upload,
+            state.clock.as_ref(),
+            &state.config.public_url,
+            &local,
+        )
         .await?)
 }
 

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::{BoxFuture, join_all};
 use serde_json::Value;
 use tessera_bake::{BakeError, Format};
+use tessera_core::clock::Clock;
 use tessera_vc::{CheckCode, CheckStatus, VerificationReport, VerifyOptions};
 
 /// Largest DID / controller document fetched.
@@ -210,12 +211,14 @@ impl Verifier {
         }
     }
 
-    /// Verifies `upload` (JSON, or a baked PNG/SVG) at `now`. `public_url` is ours: documents
-    /// under it come from `local`.
+    /// Verifies `upload` (JSON, or a baked PNG/SVG) at the time `clock` reads once every
+    /// document is fetched: a status list signed on demand is valid from the second it was
+    /// signed, so a time read before the fetch could find it "not yet valid". `public_url` is
+    /// ours: documents under it come from `local`.
     pub async fn verify(
         &self,
         upload: &[u8],
-        now: DateTime<Utc>,
+        clock: &dyn Clock,
         public_url: &str,
         local: &dyn LocalDocuments,
     ) -> Result<Verdict, VerifyError> {
@@ -240,7 +243,8 @@ impl Verifier {
         }
         let doc = parse(&credential, format)?;
 
-        let mut options = VerifyOptions::new(now);
+        // The time is set below, once the documents are in.
+        let mut options = VerifyOptions::new(DateTime::<Utc>::MIN_UTC);
         let mut failures: Vec<(String, String)> = Vec::new();
         let mut known: BTreeSet<String> = BTreeSet::new();
         let mut refs = References::default();
@@ -286,6 +290,7 @@ impl Verifier {
             refs = next;
         }
 
+        options.now = clock.now();
         let name = display_name(&doc);
         let is_clr = as_list(doc.get("type"))
             .iter()
