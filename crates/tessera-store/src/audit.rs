@@ -10,7 +10,9 @@
 //! issuance writes a chunk's entries at once); `append_audit!` is that macro with one entry.
 //!
 //! The payload (which may name people) is kept in `audit_payloads`, beside the chain: only its
-//! SHA-256 is hashed, so erasing a learner's payloads later leaves the chain verifiable.
+//! SHA-256 is hashed, so erasing a learner's payloads later leaves the chain verifiable. Each
+//! stored payload carries a random salt of its own (`{"salt":…,"record":…}`): once the payload is
+//! erased, its digest confirms no guess of what it said.
 //! [`Store::verify_audit`] reloads the rows by `seq` and checks them with
 //! `tessera_review::verify_chain_to_head` against the head row.
 
@@ -80,8 +82,31 @@ pub(crate) struct PendingAudit {
     pub kind: AuditKind,
     /// `subject(kind, id)` strings (opaque ids only).
     pub subjects: Vec<String>,
-    /// JSON kept beside the chain.
+    /// The salted JSON kept beside the chain, exactly the bytes its digest covers.
     pub payload: String,
+}
+
+impl PendingAudit {
+    /// An entry recording `record` (JSON), salted.
+    pub fn new(kind: AuditKind, subjects: Vec<String>, record: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            kind,
+            subjects,
+            payload: salted(record)?,
+        })
+    }
+}
+
+/// `record` wrapped with 128 random bits. Without them the digest of a short, structured payload
+/// (a learner id, a level, a date) could be confirmed by hashing guesses after the payload itself
+/// was erased.
+fn salted(record: &str) -> Result<String, StoreError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    Ok(format!(
+        "{{\"salt\":\"{}\",\"record\":{record}}}",
+        hex::encode(salt)
+    ))
 }
 
 /// The entries that follow the head `(seq, hash)`, in order, each linked to the one before.
@@ -202,11 +227,11 @@ pub(crate) use append_audits;
 /// Evaluates to the new `AuditEntry`.
 macro_rules! append_audit {
     ($tx:expr, $kind:expr, $subjects:expr, $payload:expr, $now:expr) => {{
-        let pending = [$crate::audit::PendingAudit {
-            kind: $kind,
-            subjects: $subjects.iter().map(|s| s.to_string()).collect(),
-            payload: $payload,
-        }];
+        let pending = [$crate::audit::PendingAudit::new(
+            $kind,
+            $subjects.iter().map(|s| s.to_string()).collect(),
+            &$payload,
+        )?];
         let mut entries = $crate::audit::append_audits!($tx, &pending, $now);
         entries
             .pop()

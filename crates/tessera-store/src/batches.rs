@@ -434,13 +434,9 @@ impl Store {
         for chunk in keys.chunks(INSERT_CHUNK) {
             let rows: Vec<(String, String)> = read!(self, |pool| {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT idempotency_key, id FROM credentials WHERE idempotency_key IN (",
+                    "SELECT idempotency_key, id FROM credentials WHERE idempotency_key",
                 );
-                let mut list = qb.separated(", ");
-                for k in chunk {
-                    list.push_bind(k.clone());
-                }
-                qb.push(")");
+                crate::push_in(&mut qb, chunk.iter().cloned());
                 qb.build_query_as().fetch_all(pool).await?
             });
             found.extend(rows);

@@ -141,24 +141,27 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 pub(crate) const CREDENTIAL_INSERT_ROWS: usize = 250;
 
 /// The audit entry recording a credential's issue.
-pub(crate) fn issued_audit(c: &NewCredential<'_>, digest: &str) -> crate::audit::PendingAudit {
-    crate::audit::PendingAudit {
-        kind: AuditKind::CredentialIssued,
-        subjects: vec![
+pub(crate) fn issued_audit(
+    c: &NewCredential<'_>,
+    digest: &str,
+) -> Result<crate::audit::PendingAudit, StoreError> {
+    let record = serde_json::json!({
+        "credential": c.id,
+        "sha256": digest,
+        "idempotency_key": c.idempotency_key,
+        "issued_by": c.issued_by,
+    });
+    crate::audit::PendingAudit::new(
+        AuditKind::CredentialIssued,
+        vec![
             subject("credential", c.id),
             subject("org", c.org_id),
             subject("learner", c.learner_id),
             subject("competency", c.competency_id),
             subject("key", c.key_id),
         ],
-        payload: serde_json::json!({
-            "credential": c.id,
-            "sha256": digest,
-            "idempotency_key": c.idempotency_key,
-            "issued_by": c.issued_by,
-        })
-        .to_string(),
-    }
+        &record.to_string(),
+    )
 }
 
 /// Inserts the [`NewCredential`]s of the slice `$creds` inside the open transaction `$tx`,
@@ -218,13 +221,9 @@ macro_rules! insert_credentials_tx {
             std::collections::HashMap::new();
         for part in taken.chunks(CREDENTIAL_INSERT_ROWS) {
             let mut qb = sqlx::QueryBuilder::new(
-                "SELECT idempotency_key, id FROM credentials WHERE idempotency_key IN (",
+                "SELECT idempotency_key, id FROM credentials WHERE idempotency_key",
             );
-            let mut list = qb.separated(", ");
-            for k in part {
-                list.push_bind(*k);
-            }
-            qb.push(")");
+            $crate::push_in(&mut qb, part.iter().copied());
             let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *$tx).await?;
             existing.extend(rows);
         }
@@ -255,8 +254,10 @@ macro_rules! insert_credentials_tx {
             );
             qb.build().execute(&mut *$tx).await?;
         }
-        let audits: Vec<$crate::audit::PendingAudit> =
-            fresh.iter().map(|(c, digest)| issued_audit(c, digest)).collect();
+        let audits = fresh
+            .iter()
+            .map(|(c, digest)| issued_audit(c, digest))
+            .collect::<Result<Vec<_>, $crate::StoreError>>()?;
         if !audits.is_empty() {
             $crate::audit::append_audits!($tx, &audits, now);
         }

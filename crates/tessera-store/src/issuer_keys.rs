@@ -323,14 +323,9 @@ impl Store {
         let mut found: HashMap<String, String> = HashMap::new();
         for part in learner_ids.chunks(SUBJECT_ROWS) {
             let dids: Vec<(String, String)> = read!(self, |pool| {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT user_id, did FROM learner_dids WHERE user_id IN (",
-                );
-                let mut list = qb.separated(", ");
-                for id in part {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
+                let mut qb =
+                    sqlx::QueryBuilder::new("SELECT user_id, did FROM learner_dids WHERE user_id");
+                crate::push_in(&mut qb, part.iter().copied());
                 qb.build_query_as().fetch_all(pool).await?
             });
             found.extend(dids);
@@ -388,12 +383,8 @@ impl Store {
                     "SELECT learner_id, subject_id FROM credential_subjects WHERE org_id = ",
                 );
                 qb.push_bind(org_id);
-                qb.push(" AND learner_id IN (");
-                let mut list = qb.separated(", ");
-                for id in learner_ids {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
+                qb.push(" AND learner_id");
+                crate::push_in(&mut qb, learner_ids.iter().copied());
                 let rows: Vec<(String, String)> = qb.build_query_as().fetch_all($pool).await?;
                 rows
             }};

@@ -261,6 +261,23 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Appends ` IN (…)` with one bound parameter per item. The caller keeps `items` non-empty and
+/// under the backend's bind limit (chunks).
+pub(crate) fn push_in<'t, DB, T>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    items: impl IntoIterator<Item = T>,
+) where
+    DB: sqlx::Database,
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    qb.push(" IN (");
+    let mut list = qb.separated(", ");
+    for item in items {
+        list.push_bind(item);
+    }
+    qb.push(")");
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub(crate) fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

@@ -159,6 +159,39 @@ async fn an_edited_payload_is_detected() {
 }
 
 #[tokio::test]
+async fn a_stored_payload_is_salted_so_its_digest_confirms_no_guess_once_erased() {
+    let db = TestDb::new().await;
+    let record = json!({"learner": "l1", "level": "Secure"});
+    let mut entries = Vec::new();
+    for _ in 0..2 {
+        entries.push(
+            db.store
+                .append_audit(AuditKind::MasteryChanged, &["learner:l1"], &record, t0())
+                .await
+                .unwrap(),
+        );
+    }
+    // The same record twice: two digests, neither the digest of the record alone.
+    assert_ne!(entries[0].payload_digest, entries[1].payload_digest);
+    for e in &entries {
+        assert!(!e.payload_matches(record.to_string().as_bytes()));
+    }
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        AuditVerdict::Intact { entries: 2 }
+    );
+    // The bare record put back in place of the salted one does not pass for it.
+    db.execute_raw(&format!(
+        "UPDATE audit_payloads SET payload = '{record}' WHERE seq = 1"
+    ))
+    .await;
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        AuditVerdict::PayloadAltered { seq: 1 }
+    );
+}
+
+#[tokio::test]
 async fn concurrent_appends_form_one_chain() {
     let db = TestDb::new().await;
     let mut tasks = Vec::new();
