@@ -749,3 +749,117 @@ async fn our_own_credentials_verify_from_the_store_and_follow_their_status() {
         "{status}"
     );
 }
+
+/// A clock that moves on one second each time it is read.
+#[derive(Debug)]
+struct Ticking(Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl tessera_core::clock::Clock for Ticking {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let mut t = self.0.lock().unwrap();
+        let now = *t;
+        *t += chrono::Duration::seconds(1);
+        now
+    }
+}
+
+/// Our own issuer's documents, as the service serves them: the DID document, and a status list
+/// signed on demand, valid from the second the clock reads when it is asked for.
+struct SignedOnDemand {
+    clock: Arc<Ticking>,
+    pair: KeyPair,
+    key: Multikey,
+    did: String,
+}
+
+const OWN_LIST: &str = "https://tessera.test/orgs/school/status/revocation/1";
+
+impl tessera_server::routes::verify::service::LocalDocuments for SignedOnDemand {
+    fn document<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<Value>, String>> {
+        Box::pin(async move {
+            Ok(match url {
+                "https://tessera.test/orgs/school/did.json" => {
+                    Some(tessera_vc::did::controller_document(
+                        &self.did,
+                        std::slice::from_ref(&self.key.public_only()),
+                    ))
+                }
+                OWN_LIST => {
+                    use tessera_core::clock::Clock;
+                    let valid_from = self
+                        .clock
+                        .now()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let list = StatusList::new(status_list::MIN_BITS, 1).unwrap();
+                    let unsigned = status_list::list_credential(
+                        OWN_LIST,
+                        &self.did,
+                        "revocation",
+                        &list,
+                        &valid_from,
+                    );
+                    Some(sign(&unsigned, &self.pair, &self.key.id))
+                }
+                _ => None,
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_status_list_signed_on_demand_during_verification_is_already_valid() {
+    let did = "did:web:tessera.test:orgs:school".to_owned();
+    let pair = KeyPair::from_seed([9; 32]);
+    let key = Multikey::from_key_pair(&pair, Some(&did));
+    let clock = Arc::new(Ticking(Mutex::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .unwrap()
+            .into(),
+    )));
+    let mut unsigned: Value = serde_json::from_str(include_str!(
+        "../../tessera-vc/tests/fixtures/ob3-achievement-credential.json"
+    ))
+    .unwrap();
+    unsigned["issuer"]["id"] = json!(did);
+    unsigned["credentialStatus"] = json!({
+        "id": format!("{OWN_LIST}#{INDEX}"),
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": INDEX.to_string(),
+        "statusListCredential": OWN_LIST,
+    });
+    let credential = sign(&unsigned, &pair, &key.id);
+    let local = SignedOnDemand {
+        clock: clock.clone(),
+        pair,
+        key,
+        did,
+    };
+    // The list is signed at 09:00:00 and the clock reads 09:00:01 after it: a verifier that
+    // took its time before fetching would find the list "not yet valid".
+    let verdict = tessera_server::routes::verify::service::Verifier::default()
+        .verify(
+            credential.to_string().as_bytes(),
+            clock.as_ref(),
+            "https://tessera.test",
+            &local,
+        )
+        .await
+        .unwrap();
+    let status = verdict
+        .report
+        .checks
+        .iter()
+        .find(|c| c.code == tessera_vc::CheckCode::Status)
+        .unwrap();
+    assert_eq!(
+        status.status,
+        tessera_vc::CheckStatus::Passed,
+        "{:?}",
+        verdict.report
+    );
+    assert_eq!(verdict.verdict, "verified", "{:?}", verdict.report);
+}
