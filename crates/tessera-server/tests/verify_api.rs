@@ -92,24 +92,29 @@ impl Issuer {
 
     /// A signed OB 3.0 credential of this issuer whose status entry is in `list_url`.
     fn credential(&self, list_url: &str) -> Value {
-        let mut unsigned: Value = serde_json::from_str(include_str!(
-            "../../tessera-vc/tests/fixtures/ob3-achievement-credential.json"
-        ))
-        .unwrap();
-        unsigned["issuer"]["id"] = json!(self.did);
-        unsigned["credentialStatus"] = json!({
-            "id": format!("{list_url}#{INDEX}"),
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": INDEX.to_string(),
-            "statusListCredential": list_url,
-        });
-        sign(&unsigned, &self.pair, &self.key.id)
+        credential_of(&self.did, &self.pair, &self.key.id, list_url)
     }
 
     fn list_url(&self) -> String {
         format!("{}/status/1", self.base)
     }
+}
+
+/// The OB 3.0 fixture credential issued by `did`, its status entry in `list_url`, signed.
+fn credential_of(did: &str, pair: &KeyPair, vm: &str, list_url: &str) -> Value {
+    let mut unsigned: Value = serde_json::from_str(include_str!(
+        "../../tessera-vc/tests/fixtures/ob3-achievement-credential.json"
+    ))
+    .unwrap();
+    unsigned["issuer"]["id"] = json!(did);
+    unsigned["credentialStatus"] = json!({
+        "id": format!("{list_url}#{INDEX}"),
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": INDEX.to_string(),
+        "statusListCredential": list_url,
+    });
+    sign(&unsigned, pair, vm)
 }
 
 fn sign(doc: &Value, pair: &KeyPair, vm: &str) -> Value {
@@ -819,19 +824,7 @@ async fn a_status_list_signed_on_demand_during_verification_is_already_valid() {
             .unwrap()
             .into(),
     )));
-    let mut unsigned: Value = serde_json::from_str(include_str!(
-        "../../tessera-vc/tests/fixtures/ob3-achievement-credential.json"
-    ))
-    .unwrap();
-    unsigned["issuer"]["id"] = json!(did);
-    unsigned["credentialStatus"] = json!({
-        "id": format!("{OWN_LIST}#{INDEX}"),
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
-        "statusListIndex": INDEX.to_string(),
-        "statusListCredential": OWN_LIST,
-    });
-    let credential = sign(&unsigned, &pair, &key.id);
+    let credential = credential_of(&did, &pair, &key.id, OWN_LIST);
     let local = SignedOnDemand {
         clock: clock.clone(),
         pair,
