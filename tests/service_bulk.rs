@@ -393,16 +393,27 @@ async fn a_bulk_run_killed_with_sigkill_and_restarted_issues_every_row_exactly_o
         assert!(keys.insert(c.idempotency_key.clone()));
     }
     // Every credential verifies against the served DID document and status lists.
+    assert_all_verify(&did, &lists, &stored);
+}
+
+/// Asserts that each of `stored` verifies against the DID document and status lists fetched
+/// (as JSON text) before the call. The clock is read here, after the fetch: a list signed on
+/// demand is valid from the second it was signed, which may be later than a time read before.
+fn assert_all_verify(
+    did: &str,
+    lists: &[String],
+    stored: &[tessera_store::credentials::Credential],
+) {
     let mut options = VerifyOptions::new(chrono::Utc::now());
     options
-        .add_controller_document(&serde_json::from_str(&did).unwrap())
+        .add_controller_document(&serde_json::from_str(did).unwrap())
         .unwrap();
-    for list in &lists {
+    for list in lists {
         options
             .add_status_list(serde_json::from_str(list).unwrap())
             .unwrap();
     }
-    for c in &stored {
+    for c in stored {
         let report = verify_bytes(c.signed.as_bytes(), &options).unwrap();
         assert!(report.verified, "{}: {report:?}", c.id);
     }
@@ -425,23 +436,9 @@ async fn verify_all(db: &TestDb, addr: &str) -> usize {
             .2
         })
         .collect();
-    // The clock is read after the fetch: a list signed on demand is valid from the second it
-    // was signed, which may be later than a time read before the request.
-    let mut options = VerifyOptions::new(chrono::Utc::now());
-    options
-        .add_controller_document(&serde_json::from_str(&did).unwrap())
-        .unwrap();
-    for list in &lists {
-        options
-            .add_status_list(serde_json::from_str(list).unwrap())
-            .unwrap();
-    }
     let org = db.store.org_by_slug("school").await.unwrap();
     let stored = db.store.credentials(&org.id, None, 1000, 0).await.unwrap();
-    for c in &stored {
-        let report = verify_bytes(c.signed.as_bytes(), &options).unwrap();
-        assert!(report.verified, "{}: {report:?}", c.id);
-    }
+    assert_all_verify(&did, &lists, &stored);
     stored.len()
 }
 
